@@ -1,0 +1,1 @@
+"""The HTTP edge: routing, request models, the error mapping; no SQL, no event building."""

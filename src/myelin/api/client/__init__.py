@@ -1,0 +1,1 @@
+"""Client-Server API endpoint groups, one module per spec area."""

@@ -1,0 +1,1 @@
+"""Strict request models (msgspec Structs: no type coercion, unknown keys ignored)."""

@@ -1,0 +1,1 @@
+"""Services: the features that are not the room DAG, one class each, explicit dependencies."""
