@@ -111,13 +111,7 @@ class Request:
 
     def model(self, kind: type[T]) -> T:
         """Decode the body strictly into a msgspec Struct: no type coercion ever."""
-        body = self.body if self.body.strip() else b"{}"
-        try:
-            return msgspec.json.decode(body, type=kind, strict=True)
-        except msgspec.ValidationError as e:
-            raise BadJson(f"Invalid request body: {e}") from None
-        except msgspec.DecodeError as e:
-            raise NotJson(f"Request body is not valid JSON: {e}") from None
+        return _decode(self.body if self.body.strip() else b"{}", kind)
 
     @property
     def user(self) -> Requester:
@@ -125,13 +119,21 @@ class Request:
         return self.requester
 
 
+def _decode(body: bytes, kind: Any) -> Any:
+    try:
+        return msgspec.json.decode(body, type=kind, strict=True)
+    except msgspec.ValidationError as e:
+        raise BadJson(f"Invalid request body: {e}") from None
+    except msgspec.DecodeError as e:
+        raise NotJson(f"Request body is not valid JSON: {e}") from None
+    except UnicodeDecodeError:
+        raise NotJson("Request body is not valid UTF-8") from None
+
+
 def decode_json_object(body: bytes) -> dict[str, Any]:
     if not body.strip():
         return {}
-    try:
-        value = msgspec.json.decode(body)
-    except msgspec.DecodeError as e:
-        raise NotJson(f"Request body is not valid JSON: {e}") from None
+    value = _decode(body, Any)
     if not isinstance(value, dict):
         raise BadJson("Request body must be a JSON object")
     return value

@@ -137,7 +137,8 @@ class AccountService:
     # --- sessions ------------------------------------------------------------------------------
 
     async def _issue_session(self, user_id: str, device_id: str | None,
-                             display_name: str | None, *, want_refresh: bool) -> Session:
+                             display_name: str | None, *, want_refresh: bool,
+                             client_ip: str | None) -> Session:
         """Create (or reuse) a device and give it a new access token, and a refresh token if
         asked. §Relationship between access tokens and devices: when the client names an
         existing device, its older tokens are revoked."""
@@ -150,6 +151,8 @@ class AccountService:
         revoked: list[str] = []
         async with self._db.transaction() as txn:
             created = await repo.upsert_device(txn, user_id, device_id, display_name, now=now)
+            await repo.touch_device(txn, user_id, device_id, now=now, ip=client_ip,
+                                    user_agent=None)
             if not created:
                 revoked = await repo.delete_tokens_for_device(txn, user_id, device_id)
             refresh_id = None
@@ -208,10 +211,11 @@ class AccountService:
 
         return {DUMMY: dummy, REGISTRATION_TOKEN: registration_token, TERMS: terms}
 
-    async def register(self, body: dict[str, Any], *, kind: str) -> dict[str, Any]:
+    async def register(self, body: dict[str, Any], *, kind: str,
+                       client_ip: str | None = None) -> dict[str, Any]:
         """POST /register. ``body`` is the validated JSON object."""
         if kind == "guest":
-            return await self._register_guest(body)
+            return await self._register_guest(body, client_ip)
         if kind != "user":
             raise InvalidParam("kind must be 'user' or 'guest'")
         if not self._config.registration.enabled:
@@ -266,16 +270,18 @@ class AccountService:
             raise UserInUse("User ID already taken") from None
         log.info("registered %s", user_id)
         return await self._registration_response(
-            user_id, req, inhibit_login=bool(req.get("inhibit_login", False)))
+            user_id, req, inhibit_login=bool(req.get("inhibit_login", False)),
+            client_ip=client_ip)
 
     async def _registration_response(self, user_id: str, req: dict[str, Any], *,
-                                     inhibit_login: bool) -> dict[str, Any]:
+                                     inhibit_login: bool,
+                                     client_ip: str | None) -> dict[str, Any]:
         result: dict[str, Any] = {"user_id": user_id, "home_server": self.server_name}
         if inhibit_login:
             return result
         session = await self._issue_session(
             user_id, req.get("device_id"), req.get("initial_device_display_name"),
-            want_refresh=bool(req.get("refresh_token", False)))
+            want_refresh=bool(req.get("refresh_token", False)), client_ip=client_ip)
         return {**result, **self._session_body(session)}
 
     async def _generate_user_id(self) -> str:
@@ -289,7 +295,8 @@ class AccountService:
                     return user_id
         raise ProtocolError("Could not generate a user ID", errcode="M_UNKNOWN", status_hint=500)
 
-    async def _register_guest(self, body: dict[str, Any]) -> dict[str, Any]:
+    async def _register_guest(self, body: dict[str, Any],
+                              client_ip: str | None) -> dict[str, Any]:
         """§Guest access: everything but initial_device_display_name is ignored; the server
         picks the user and device IDs."""
         if not self._config.registration.allow_guests:
@@ -308,7 +315,8 @@ class AccountService:
                                 status_hint=500)
         display_name = body.get("initial_device_display_name")
         return await self._registration_response(
-            user_id, {"initial_device_display_name": display_name}, inhibit_login=False)
+            user_id, {"initial_device_display_name": display_name}, inhibit_login=False,
+            client_ip=client_ip)
 
     async def register_offline(self, localpart: str, password: str | None, *,
                                admin: bool) -> str:
@@ -408,7 +416,7 @@ class AccountService:
             raise UserLocked()
         session = await self._issue_session(
             user.user_id, device_id, body.get("initial_device_display_name"),
-            want_refresh=bool(body.get("refresh_token", False)))
+            want_refresh=bool(body.get("refresh_token", False)), client_ip=client_ip)
         return {
             **self._session_body(session),
             "home_server": self.server_name,
@@ -520,14 +528,11 @@ class AccountService:
 
     @staticmethod
     def _device_body(row: repo.DeviceRow) -> dict[str, Any]:
-        body: dict[str, Any] = {"device_id": row.device_id}
-        if row.display_name is not None:
-            body["display_name"] = row.display_name
-        if row.last_seen_ip is not None:
-            body["last_seen_ip"] = row.last_seen_ip
-        if row.last_seen_ts is not None:
-            body["last_seen_ts"] = row.last_seen_ts
-        return body
+        # The spec marks these optional, but matrix-nio requires every key to be present
+        # (null allowed), as Synapse sends them. last_seen_* are recorded when the device is
+        # created, so only display_name is ever null (when the user never named the device).
+        return {"device_id": row.device_id, "display_name": row.display_name,
+                "last_seen_ip": row.last_seen_ip, "last_seen_ts": row.last_seen_ts}
 
     async def update_device(self, user_id: str, device_id: str,
                             display_name: str | None) -> None:

@@ -25,7 +25,7 @@ class SessionEndpoints:
         kind = req.query_str("kind", "user") or "user"
         if kind not in ("user", "guest"):
             raise ProtocolError("kind must be 'user' or 'guest'", errcode="M_INVALID_PARAM")
-        return await self._accounts.register(req.json(), kind=kind)
+        return await self._accounts.register(req.json(), kind=kind, client_ip=req.client_ip)
 
     @endpoint("GET", "/register/available", auth=AUTH_NONE, rate_limit="register")
     async def available(self, req: Request) -> dict[str, Any]:

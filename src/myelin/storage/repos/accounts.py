@@ -332,15 +332,11 @@ async def registration_token_valid(conn: Connection, token: str, *, now: int) ->
     return uses_allowed is None or pending + completed < uses_allowed
 
 
-async def registration_token_add_pending(txn: Transaction, token: str, delta: int) -> None:
-    await txn.execute("UPDATE registration_tokens SET pending = pending + $2 WHERE token = $1",
-                      token, delta)
-
-
 async def registration_token_complete(txn: Transaction, token: str) -> None:
-    await txn.execute(
-        "UPDATE registration_tokens SET pending = pending - 1, completed = completed + 1 "
-        "WHERE token = $1", token)
+    """Count one completed registration. A token is consumed only by a registration that
+    completes (checked again inside that transaction), so abandoned sign-ups hold no use."""
+    await txn.execute("UPDATE registration_tokens SET completed = completed + 1 WHERE token = $1",
+                      token)
 
 
 # --- consents (m.login.terms) ----------------------------------------------------------------
