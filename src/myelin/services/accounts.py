@@ -478,23 +478,27 @@ class AccountService:
 
     # --- UIA for an authenticated user ---------------------------------------------------------
 
-    def _password_checkers(self, user_id: str) -> dict[str, StageChecker]:
+    def _password_checkers(self, user_id: str | None) -> dict[str, StageChecker]:
+        """m.login.password: proves the named user knows the password. With ``user_id`` None
+        (an endpoint called without an access token) the identifier chooses the account."""
+
         async def password(auth: dict[str, Any], session: UiaSession) -> str:
             try:
                 claimed = self._login_user_from_identifier(auth)
             except ProtocolError as e:
                 raise StageFailed(e) from None
-            if claimed != user_id:
+            if user_id is not None and claimed != user_id:
                 raise StageFailed(Forbidden("Invalid username or password"))
             pw = auth.get("password")
+            self._ratelimiter.check("login_failed", claimed, cost=0)
             async with self._db.read() as conn:
-                user = await repo.get_user(conn, user_id)
+                user = await repo.get_user(conn, claimed)
             ok = isinstance(pw, str) and await self._hasher.verify(
                 user.password_hash if user else None, pw)
-            if not ok:
-                self._ratelimiter.check("login_failed", user_id)
+            if not ok or user is None or user.deactivated:
+                self._ratelimiter.check("login_failed", claimed)
                 raise StageFailed(Forbidden("Invalid username or password"))
-            return user_id
+            return claimed
 
         return {PASSWORD: password}
 
@@ -506,9 +510,21 @@ class AccountService:
             checkers=self._password_checkers(requester.user_id), owner=requester.user_id)
         return outcome.body
 
+    async def account_owner_auth(self, requester: Requester | None, endpoint: str,
+                                 body: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """UIA for endpoints whose access token is optional (password change, deactivation):
+        with a token the requester re-authenticates; without one, the password stage's
+        identifier names the account. Returns (user ID, request body)."""
+        if requester is not None:
+            return requester.user_id, await self.user_interactive_auth(requester, endpoint, body)
+        outcome = await self._uia.authenticate(
+            endpoint=endpoint, body=body, flows=[[PASSWORD]], params={},
+            checkers=self._password_checkers(None), owner=None)
+        return str(outcome.session.results[PASSWORD]), outcome.body
+
     def checkers_for_session(self, session: UiaSession) -> dict[str, StageChecker]:
         """The stage checkers that apply to an existing session (for the fallback pages)."""
-        if session.owner is None:
+        if session.endpoint == "POST /register":
             return self._registration_checkers()
         return self._password_checkers(session.owner)
 
@@ -554,27 +570,27 @@ class AccountService:
 
     # --- password and deactivation -------------------------------------------------------------
 
-    async def change_password(self, requester: Requester, new_password: str, *,
-                              logout_devices: bool) -> None:
+    async def change_password(self, user_id: str, new_password: str, *, logout_devices: bool,
+                              keep_device: str | None) -> None:
         """§Password management: with logout_devices, every other device is signed out (the
-        requesting one keeps its token)."""
+        requesting one, ``keep_device``, keeps its token)."""
         self._check_password_shape(new_password)
         password_hash = await self._hasher.hash(new_password)
         revoked: list[str] = []
         async with self._db.transaction() as txn:
-            await repo.set_password_hash(txn, requester.user_id, password_hash)
+            await repo.set_password_hash(txn, user_id, password_hash)
             if logout_devices:
-                for device_id in await repo.device_ids(txn, requester.user_id):
-                    if device_id != requester.device_id:
-                        revoked += await repo.delete_device(txn, requester.user_id, device_id)
+                for device_id in await repo.device_ids(txn, user_id):
+                    if device_id != keep_device:
+                        revoked += await repo.delete_device(txn, user_id, device_id)
         self._auth.forget_tokens(revoked)
 
-    async def deactivate(self, requester: Requester, *, erase: bool) -> None:
+    async def deactivate(self, user_id: str, *, erase: bool) -> None:
         async with self._db.transaction() as txn:
-            revoked = await repo.deactivate_user(txn, requester.user_id, erase=erase)
+            revoked = await repo.deactivate_user(txn, user_id, erase=erase)
         self._auth.forget_tokens(revoked)
-        self._auth.forget_user(requester.user_id)
-        log.info("deactivated %s (erase=%s)", requester.user_id, erase)
+        self._auth.forget_user(user_id)
+        log.info("deactivated %s (erase=%s)", user_id, erase)
 
     # --- account moderation (§Account moderation, admin.yaml) ----------------------------------
 

@@ -132,17 +132,17 @@ class UiaService:
                 raise ProtocolError("'auth.session' must be a string", errcode="M_BAD_JSON")
             session = self._sessions.get(session_id)
             if session is None:
-                raise UnknownError("Unknown or expired authentication session")
+                # An unknown or expired session: start afresh, telling the client why.
+                fresh = self._new_session(endpoint, request_body, owner, flows, params)
+                raise UiaRequired(self._challenge(fresh, flows, params), UnknownError(
+                    "Unknown or expired authentication session; start again with this one"))
             if session.endpoint != endpoint or session.owner != owner:
                 raise Forbidden("This authentication session belongs to another operation")
             if request_body and request_body != session.body:
                 raise Forbidden("Requested operation has changed during the UI authentication "
                                 "session")
         if session is None:
-            session = UiaSession(id=new_session_id(), endpoint=endpoint, body=request_body,
-                                 created_ms=self._clock.time_msec(), owner=owner, flows=flows,
-                                 params=params)
-            self._sessions[session.id] = session
+            session = self._new_session(endpoint, request_body, owner, flows, params)
 
         if not auth or "type" not in auth:
             if self._finished(session, flows):
@@ -174,6 +174,14 @@ class UiaService:
         except StageFailed as failed:
             raise UiaRequired(self._challenge(session, flows, params), failed.error) from None
         session.completed.append(stage)
+
+    def _new_session(self, endpoint: str, body: dict[str, Any], owner: str | None,
+                     flows: list[list[str]], params: dict[str, Any]) -> UiaSession:
+        session = UiaSession(id=new_session_id(), endpoint=endpoint, body=body,
+                             created_ms=self._clock.time_msec(), owner=owner, flows=flows,
+                             params=params)
+        self._sessions[session.id] = session
+        return session
 
     @staticmethod
     def _finished(session: UiaSession, flows: list[list[str]]) -> bool:

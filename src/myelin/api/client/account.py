@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from myelin.api.http import AUTH_NONE, Request, endpoint
+from myelin.api.http import AUTH_NONE, AUTH_OPTIONAL, Request, endpoint
 from myelin.api.models.accounts import ChangePasswordBody, DeactivateBody, RequestTokenBody
 from myelin.protocol.errors import (
     ThreepidAuthFailed,
@@ -29,24 +29,25 @@ class AccountEndpoints:
         return {"user_id": req.user.user_id, "device_id": req.user.device_id,
                 "is_guest": req.user.is_guest}
 
-    @endpoint("POST", "/account/password", rate_limit="client")
+    @endpoint("POST", "/account/password", auth=AUTH_OPTIONAL, rate_limit="client")
     async def change_password(self, req: Request) -> dict[str, Any]:
         """POST /_matrix/client/v3/account/password (UIA by password; the access token is
-        required here, as no e-mail sender exists to prove ownership otherwise)."""
+        optional: without one, the password stage's identifier names the account)."""
         req.model(ChangePasswordBody)
-        body = await self._accounts.user_interactive_auth(req.user, "POST /account/password",
-                                                          req.json())
+        user_id, body = await self._accounts.account_owner_auth(
+            req.requester, "POST /account/password", req.json())
         await self._accounts.change_password(
-            req.user, body["new_password"], logout_devices=body.get("logout_devices", True))
+            user_id, body["new_password"], logout_devices=body.get("logout_devices", True),
+            keep_device=req.requester.device_id if req.requester else None)
         return {}
 
-    @endpoint("POST", "/account/deactivate", rate_limit="client")
+    @endpoint("POST", "/account/deactivate", auth=AUTH_OPTIONAL, rate_limit="client")
     async def deactivate(self, req: Request) -> dict[str, Any]:
-        """POST /_matrix/client/v3/account/deactivate"""
+        """POST /_matrix/client/v3/account/deactivate (UIA; token optional as above)"""
         req.model(DeactivateBody)
-        body = await self._accounts.user_interactive_auth(req.user, "POST /account/deactivate",
-                                                          req.json())
-        await self._accounts.deactivate(req.user, erase=bool(body.get("erase", False)))
+        user_id, body = await self._accounts.account_owner_auth(
+            req.requester, "POST /account/deactivate", req.json())
+        await self._accounts.deactivate(user_id, erase=bool(body.get("erase", False)))
         # No third-party identifier is ever bound here, so there is nothing left bound.
         return {"id_server_unbind_result": "success"}
 

@@ -76,9 +76,11 @@ class FallbackEndpoints:
                          status=404)
         fields = ""
         if stage == PASSWORD:
-            fields = ('<label>Password for ' + html.escape(session.owner or "") +
-                      '<input type=password name=password autocomplete=current-password '
-                      'required autofocus></label>')
+            who = (f"<p>Account: {html.escape(session.owner)}</p>" if session.owner else
+                   '<label>Username<input name=user autocomplete=username required '
+                   'autofocus></label>')
+            fields = (who + '<label>Password<input type=password name=password '
+                      'autocomplete=current-password required></label>')
         elif stage == REGISTRATION_TOKEN:
             fields = ('<label>Token<input name=token required autofocus '
                       'autocomplete=off></label>')
@@ -122,7 +124,8 @@ class FallbackEndpoints:
             return self._form(stage, session_id, None)
         auth: dict[str, Any] = {"type": stage, "session": session_id}
         if stage == PASSWORD:
-            auth.update({"identifier": {"type": "m.id.user", "user": session.owner or ""},
+            auth.update({"identifier": {"type": "m.id.user",
+                                        "user": session.owner or form.get("user", "")},
                          "password": form.get("password", "")})
         elif stage == REGISTRATION_TOKEN:
             auth["token"] = form.get("token", "")
