@@ -11,7 +11,6 @@ CI (CI=true) and are skipped with a visible reason elsewhere.
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import os
 import uuid
@@ -46,7 +45,7 @@ async def create_postgres_database() -> str:
     name = f"myelin_test_{os.getpid()}_{next(_counter)}_{uuid.uuid4().hex[:6]}"
     try:
         conn = await asyncpg.connect(POSTGRES_ADMIN_URL, timeout=5)
-    except (OSError, asyncpg.PostgresError, asyncio.TimeoutError) as e:
+    except (TimeoutError, OSError, asyncpg.PostgresError) as e:
         message = f"PostgreSQL is not reachable at {POSTGRES_ADMIN_URL}: {e}"
         if os.environ.get("CI"):
             pytest.fail(message)

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import create_postgres_database, drop_postgres_database
+from tests.conftest import API_ENGINE, create_postgres_database, drop_postgres_database
 
 
 def free_port() -> int:
@@ -66,10 +66,11 @@ class ServerProcess:
 
 @pytest.fixture
 async def server_process(tmp_path: Path) -> AsyncIterator[Callable[..., ServerProcess]]:
-    """``make(engine="sqlite", registration=True)`` → a started ServerProcess."""
+    """``await make(engine=..., registration=True)`` → a started ServerProcess (the engine
+    defaults to MYELIN_TEST_DATABASE, like the in-process API tests)."""
     made: list[tuple[ServerProcess, str | None]] = []
 
-    async def make(engine: str = "sqlite", registration: bool = True,
+    async def make(engine: str = API_ENGINE, registration: bool = True,
                    rate_limits: bool = False) -> ServerProcess:
         data_dir = tmp_path / f"server{len(made)}"
         port = free_port()
