@@ -11,6 +11,8 @@ CI (CI=true) and are skipped with a visible reason elsewhere.
 
 from __future__ import annotations
 
+import asyncio
+import atexit
 import itertools
 import os
 import uuid
@@ -38,32 +40,63 @@ def _pg_base(url: str) -> str:
     return url.rsplit("/", 1)[0]
 
 
-async def create_postgres_database() -> str:
-    """Create a fresh, empty database; returns its URL. Fails loudly in CI."""
+_base_database: str | None = None
+
+
+def _drop_base_database() -> None:
     import asyncpg
 
-    name = f"myelin_test_{os.getpid()}_{next(_counter)}_{uuid.uuid4().hex[:6]}"
+    async def drop() -> None:
+        conn = await asyncpg.connect(POSTGRES_ADMIN_URL)
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{_base_database}" WITH (FORCE)')
+        finally:
+            await conn.close()
+
+    if _base_database is not None:
+        asyncio.run(drop())
+
+
+async def create_postgres_database() -> str:
+    """A fresh, empty schema in this test process's own database; returns a URL whose
+    search_path selects it (asyncpg passes unknown URL parameters on as server settings).
+    A schema costs a few milliseconds where a database costs a few hundred. Fails loudly
+    in CI when PostgreSQL cannot be reached."""
+    import asyncpg
+
+    global _base_database
     try:
-        conn = await asyncpg.connect(POSTGRES_ADMIN_URL, timeout=5)
+        admin = await asyncpg.connect(POSTGRES_ADMIN_URL, timeout=5)
     except (TimeoutError, OSError, asyncpg.PostgresError) as e:
         message = f"PostgreSQL is not reachable at {POSTGRES_ADMIN_URL}: {e}"
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
     try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
+        if _base_database is None:
+            name = f"myelin_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+            await admin.execute(f'CREATE DATABASE "{name}"')
+            _base_database = name
+            atexit.register(_drop_base_database)
+    finally:
+        await admin.close()
+    schema = f"t{next(_counter)}_{uuid.uuid4().hex[:8]}"
+    base_url = f"{_pg_base(POSTGRES_ADMIN_URL)}/{_base_database}"
+    conn = await asyncpg.connect(base_url)
+    try:
+        await conn.execute(f'CREATE SCHEMA "{schema}"')
     finally:
         await conn.close()
-    return f"{_pg_base(POSTGRES_ADMIN_URL)}/{name}"
+    return f"{base_url}?search_path={schema}"
 
 
 async def drop_postgres_database(url: str) -> None:
     import asyncpg
 
-    name = url.rsplit("/", 1)[1]
-    conn = await asyncpg.connect(POSTGRES_ADMIN_URL)
+    base_url, _, query = url.partition("?search_path=")
+    conn = await asyncpg.connect(base_url)
     try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.execute(f'DROP SCHEMA IF EXISTS "{query}" CASCADE')
     finally:
         await conn.close()
 
@@ -98,6 +131,11 @@ async def database(engine: str, tmp_path: Path) -> AsyncIterator[Database]:
 
 def make_config(tmp_path: Path, database_url: str, **overrides: Any) -> Config:
     """A config for tests: open registration, cheap password hashing, no rate limits."""
+    key_path = tmp_path / "signing.key"
+    if not key_path.exists():
+        from myelin.protocol.events.signing import generate_signing_key, write_signing_keys
+
+        key_path.write_text(write_signing_keys([generate_signing_key("a_test")]))
     config = Config(
         server_name="test.local",
         data_dir=tmp_path,

@@ -84,7 +84,9 @@ async def test_registration_token_uses(database):
         assert not await repo.registration_token_valid(conn, "old", now=6)
         assert not await repo.registration_token_valid(conn, "missing", now=2)
     async with database.transaction() as txn:
-        await repo.registration_token_complete(txn, "t")
+        assert await repo.consume_registration_token(txn, "t", now=2)
+        assert not await repo.consume_registration_token(txn, "t", now=2)
+        assert not await repo.consume_registration_token(txn, "old", now=6)
     async with database.read() as conn:
         assert not await repo.registration_token_valid(conn, "t", now=2)
 

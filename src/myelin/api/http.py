@@ -130,6 +130,14 @@ def _decode(body: bytes, kind: Any) -> Any:
         raise NotJson("Request body is not valid UTF-8") from None
 
 
+def validate(body: dict[str, Any], kind: type[T]) -> T:
+    """Check an already-decoded body (e.g. one kept by a UIA session) against a model."""
+    try:
+        return msgspec.convert(body, type=kind, strict=True)
+    except msgspec.ValidationError as e:
+        raise BadJson(f"Invalid request body: {e}") from None
+
+
 def decode_json_object(body: bytes) -> dict[str, Any]:
     if not body.strip():
         return {}

@@ -110,6 +110,8 @@ class AccountService:
     def _resolve_login_user(self, user: str) -> str:
         """A login names a user by localpart or full ID; both map to a local user ID (lower-
         cased, as registration only mints lower-case IDs)."""
+        if "\x00" in user:
+            raise Forbidden("Invalid username or password")
         if user.startswith("@"):
             try:
                 parsed = UserId.parse(user)
@@ -133,6 +135,8 @@ class AccountService:
     def _check_device_id(device_id: str | None) -> None:
         if device_id is not None and not (0 < len(device_id) <= MAX_DEVICE_ID_LENGTH):
             raise InvalidParam(f"device_id must be 1 to {MAX_DEVICE_ID_LENGTH} characters")
+        if device_id is not None and "\x00" in device_id:
+            raise InvalidParam("device_id may not contain NUL characters")
 
     # --- sessions ------------------------------------------------------------------------------
 
@@ -142,6 +146,7 @@ class AccountService:
         """Create (or reuse) a device and give it a new access token, and a refresh token if
         asked. §Relationship between access tokens and devices: when the client names an
         existing device, its older tokens are revoked."""
+        self._check_display_name(display_name)
         now = self._clock.time_msec()
         device_id = device_id or new_device_id()
         access = new_access_token()
@@ -169,6 +174,10 @@ class AccountService:
         return Session(user_id, device_id, access, refresh, lifetime)
 
     # --- registration --------------------------------------------------------------------------
+
+    @property
+    def registration_enabled(self) -> bool:
+        return self._config.registration.enabled
 
     def registration_flows(self) -> list[list[str]]:
         stages: list[str] = []
@@ -255,12 +264,11 @@ class AccountService:
         now = self._clock.time_msec()
         try:
             async with self._db.transaction() as txn:
-                if token is not None:
-                    # Consumed only by a registration that completes, checked again here so
-                    # that concurrent sign-ups cannot exceed uses_allowed.
-                    if not await repo.registration_token_valid(txn, token, now=now):
-                        raise Forbidden("Invalid registration token")
-                    await repo.registration_token_complete(txn, token)
+                # Consumed only by a registration that completes, with one conditional
+                # update, so that concurrent sign-ups cannot exceed uses_allowed.
+                if token is not None and not await repo.consume_registration_token(
+                        txn, token, now=now):
+                    raise Forbidden("Invalid registration token")
                 await repo.create_user(txn, user_id, password_hash, now=now)
                 await repo.set_profile(txn, user_id, UserId.parse(user_id).localpart, None)
                 if TERMS in outcome.session.completed:
@@ -432,6 +440,13 @@ class AccountService:
             raise UnknownToken("Unknown refresh token")
         if row.expires_ts is not None and row.expires_ts <= now:
             raise UnknownToken("Refresh token has expired", soft_logout=True)
+        async with self._db.read() as conn:
+            user = await repo.get_user(conn, row.user_id)
+        if user is None or user.deactivated:
+            raise UnknownToken("Unknown refresh token")
+        if user.locked:
+            # §Account locking: no new access token until the account is unlocked.
+            raise UserLocked()
         access = new_access_token()
         refresh = new_refresh_token()
         new_id = random_string(20)
@@ -498,6 +513,8 @@ class AccountService:
             if not ok or user is None or user.deactivated:
                 self._ratelimiter.check("login_failed", claimed)
                 raise StageFailed(Forbidden("Invalid username or password"))
+            if user.locked:
+                raise UserLocked()
             return claimed
 
         return {PASSWORD: password}
@@ -550,16 +567,25 @@ class AccountService:
         return {"device_id": row.device_id, "display_name": row.display_name,
                 "last_seen_ip": row.last_seen_ip, "last_seen_ts": row.last_seen_ts}
 
-    async def update_device(self, user_id: str, device_id: str,
-                            display_name: str | None) -> None:
-        if display_name is not None and len(display_name) > MAX_DISPLAY_NAME_LENGTH:
-            raise InvalidParam(f"display_name is longer than {MAX_DISPLAY_NAME_LENGTH} "
-                               "characters")
+    async def update_device(self, user_id: str, device_id: str, display_name: str | None, *,
+                            change_name: bool = True) -> None:
+        self._check_display_name(display_name)
         async with self._db.transaction() as txn:
             found = await repo.get_device(txn, user_id, device_id)
             if found is None:
                 raise NotFound("Unknown device")
-            await repo.set_device_display_name(txn, user_id, device_id, display_name)
+            if change_name:
+                await repo.set_device_display_name(txn, user_id, device_id, display_name)
+
+    @staticmethod
+    def _check_display_name(display_name: str | None) -> None:
+        if display_name is None:
+            return
+        if len(display_name) > MAX_DISPLAY_NAME_LENGTH:
+            raise InvalidParam(f"display_name is longer than {MAX_DISPLAY_NAME_LENGTH} "
+                               "characters")
+        if "\x00" in display_name:
+            raise InvalidParam("display_name may not contain NUL characters")
 
     async def delete_devices(self, user_id: str, device_ids: list[str]) -> None:
         revoked: list[str] = []

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from myelin.api.http import AUTH_NONE, AUTH_OPTIONAL, Request, endpoint
+from myelin.api.http import AUTH_NONE, AUTH_OPTIONAL, Request, endpoint, validate
 from myelin.api.models.accounts import ChangePasswordBody, DeactivateBody, RequestTokenBody
 from myelin.protocol.errors import (
     ThreepidAuthFailed,
@@ -33,11 +33,13 @@ class AccountEndpoints:
     async def change_password(self, req: Request) -> dict[str, Any]:
         """POST /_matrix/client/v3/account/password (UIA by password; the access token is
         optional: without one, the password stage's identifier names the account)."""
-        req.model(ChangePasswordBody)
+        if set(req.json()) - {"auth"}:  # a retry may carry only {"auth": {"session": ...}}
+            req.model(ChangePasswordBody)
         user_id, body = await self._accounts.account_owner_auth(
             req.requester, "POST /account/password", req.json())
+        checked = validate(body, ChangePasswordBody)
         await self._accounts.change_password(
-            user_id, body["new_password"], logout_devices=body.get("logout_devices", True),
+            user_id, checked.new_password, logout_devices=checked.logout_devices,
             keep_device=req.requester.device_id if req.requester else None)
         return {}
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from myelin.api.http import Request, endpoint
+from myelin.api.http import Request, endpoint, validate
 from myelin.api.models.accounts import AuthOnlyBody, DeleteDevicesBody, UpdateDeviceBody
 from myelin.services.accounts import AccountService
 
@@ -27,8 +27,10 @@ class DeviceEndpoints:
     async def update_device(self, req: Request) -> dict[str, Any]:
         """PUT /_matrix/client/v3/devices/{deviceId}: 404 for a device the user lacks."""
         body = req.model(UpdateDeviceBody)
+        # An absent display_name leaves the name unchanged (device_management.yaml).
         await self._accounts.update_device(req.user.user_id, req.param("deviceId"),
-                                           body.display_name)
+                                           body.display_name,
+                                           change_name="display_name" in req.json())
         return {}
 
     @endpoint("DELETE", "/devices/{deviceId}", rate_limit="client")
@@ -45,8 +47,10 @@ class DeviceEndpoints:
     @endpoint("POST", "/delete_devices", rate_limit="client")
     async def delete_devices(self, req: Request) -> dict[str, Any]:
         """POST /_matrix/client/v3/delete_devices (UIA)"""
-        req.model(DeleteDevicesBody)
+        if set(req.json()) - {"auth"}:  # a retry may carry only {"auth": {"session": ...}}
+            req.model(DeleteDevicesBody)
         body = await self._accounts.user_interactive_auth(req.user, "POST /delete_devices",
                                                           req.json())
-        await self._accounts.delete_devices(req.user.user_id, list(body["devices"]))
+        await self._accounts.delete_devices(req.user.user_id,
+                                            list(validate(body, DeleteDevicesBody).devices))
         return {}

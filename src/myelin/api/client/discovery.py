@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from myelin.api.http import AUTH_NONE, AUTH_OPTIONAL, Request, endpoint
+from myelin.api.http import AUTH_NONE, Request, endpoint
 from myelin.config import Config
 from myelin.protocol.errors import NotFound
 from myelin.protocol.room_versions import KNOWN_ROOM_VERSIONS
@@ -35,10 +35,10 @@ class DiscoveryEndpoints:
             well_known["m.identity_server"] = {"base_url": config.identity_server}
         self._well_known = well_known
 
-    @endpoint("GET", "/_matrix/client/versions", auth=AUTH_OPTIONAL, allow_locked=True,
-              allow_guest=True)
+    @endpoint("GET", "/_matrix/client/versions", auth=AUTH_NONE)
     async def versions(self, req: Request) -> dict[str, Any]:
-        """GET /_matrix/client/versions: never fails (clients validate it during discovery)."""
+        """GET /_matrix/client/versions: never fails, whatever token comes with it (clients
+        validate it during discovery); the answer is the same for everyone."""
         return self._versions
 
     @endpoint("GET", "/.well-known/matrix/client", auth=AUTH_NONE)

@@ -8,7 +8,7 @@ from typing import Any
 
 from myelin.api.http import AUTH_NONE, V1, Request, endpoint
 from myelin.api.models.accounts import AuthOnlyBody, LoginBody, RefreshBody, RegisterBody
-from myelin.protocol.errors import ProtocolError
+from myelin.protocol.errors import Forbidden, ProtocolError
 from myelin.services.accounts import AccountService
 from myelin.services.ratelimit import RateLimiter
 
@@ -38,6 +38,8 @@ class SessionEndpoints:
     async def registration_token_validity(self, req: Request) -> dict[str, Any]:
         """GET /_matrix/client/v1/register/m.login.registration_token/validity"""
         token = req.require_query("token")
+        if not self._accounts.registration_enabled:
+            raise Forbidden("Registration is not enabled on this server")
         return {"valid": await self._accounts.registration_token_valid(token)}
 
     @endpoint("GET", "/login", auth=AUTH_NONE, rate_limit="client")

@@ -300,7 +300,10 @@ async def consume_login_token(txn: Transaction, token_hash: str, *, now: int) ->
                              token_hash)
     if row is None:
         return None
-    await txn.execute("DELETE FROM login_tokens WHERE token_hash = $1", token_hash)
+    # Only the login whose delete removed the row may use it: a concurrent login that read
+    # the same row deletes nothing (PostgreSQL re-checks after the first commit).
+    if await txn.execute("DELETE FROM login_tokens WHERE token_hash = $1", token_hash) != 1:
+        return None
     await txn.execute("DELETE FROM login_tokens WHERE expires_ts < $1", now)
     return row[0] if row[1] >= now else None
 
@@ -332,11 +335,13 @@ async def registration_token_valid(conn: Connection, token: str, *, now: int) ->
     return uses_allowed is None or pending + completed < uses_allowed
 
 
-async def registration_token_complete(txn: Transaction, token: str) -> None:
-    """Count one completed registration. A token is consumed only by a registration that
-    completes (checked again inside that transaction), so abandoned sign-ups hold no use."""
-    await txn.execute("UPDATE registration_tokens SET completed = completed + 1 WHERE token = $1",
-                      token)
+async def consume_registration_token(txn: Transaction, token: str, *, now: int) -> bool:
+    """Count one completed registration if the token still allows it, in one conditional
+    update (so concurrent sign-ups cannot overspend it); returns whether it did."""
+    return await txn.execute(
+        "UPDATE registration_tokens SET completed = completed + 1 WHERE token = $1 AND "
+        "(uses_allowed IS NULL OR pending + completed < uses_allowed) AND "
+        "(expiry_ts IS NULL OR expiry_ts >= $2)", token, now) == 1
 
 
 # --- consents (m.login.terms) ----------------------------------------------------------------
