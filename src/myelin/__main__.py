@@ -123,20 +123,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     import uvicorn
 
     from myelin.app import App
-    from myelin.protocol.events.signing import read_signing_keys
 
     config = _load(args.config)
     logging.basicConfig(level=config.log_level,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    try:
-        with open(config.signing_key_path, encoding="utf-8") as f:
-            if not read_signing_keys(f.read()):
-                raise ValueError("no key in the file")
-    except FileNotFoundError:
-        return _fail(f"signing_key_path: {config.signing_key_path} does not exist "
-                     "(generate-config creates one)")
-    except (OSError, ValueError) as e:
-        return _fail(f"signing_key_path: {config.signing_key_path} is not a signing key: {e}")
     app = App(config)
     server = uvicorn.Server(uvicorn.Config(
         app, host=config.listen_host, port=config.listen_port, loop="uvloop", http="httptools",

@@ -13,17 +13,25 @@ from myelin.api.client.account import AccountEndpoints
 from myelin.api.client.admin import AdminEndpoints
 from myelin.api.client.devices import DeviceEndpoints
 from myelin.api.client.discovery import DiscoveryEndpoints
+from myelin.api.client.events import EventStreamEndpoints
 from myelin.api.client.fallback import FallbackEndpoints
+from myelin.api.client.rooms import RoomEndpoints
 from myelin.api.client.session import SessionEndpoints
 from myelin.clock import Clock, SystemClock
-from myelin.config import Config
+from myelin.config import Config, ConfigError
+from myelin.protocol.events.signing import SigningKey, read_signing_keys
+from myelin.rooms.engine import RoomEngine
+from myelin.rooms.service import RoomService
 from myelin.services.accounts import AccountService
 from myelin.services.auth import Authenticator
+from myelin.services.events_stream import EventStream
 from myelin.services.passwords import PasswordHasher
 from myelin.services.ratelimit import RateLimiter
 from myelin.services.uia import UiaService
 from myelin.storage.database import Database, create_database
 from myelin.storage.migrations import migrate
+from myelin.storage.stream_ids import StreamIdGenerator
+from myelin.streams.notifier import Notifier
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +55,19 @@ class App:
         self.accounts = AccountService(config=config, db=self.db, clock=self.clock,
                                        auth=self.auth, uia=self.uia, hasher=self.hasher,
                                        ratelimiter=self.ratelimiter)
+        self.signing_key = load_signing_key(config)
+        self.events_stream = StreamIdGenerator("events")
+        self.engine = RoomEngine(db=self.db, clock=self.clock, server_name=config.server_name,
+                                 signing_key=self.signing_key, stream=self.events_stream)
+        self.rooms = RoomService(db=self.db, clock=self.clock, engine=self.engine,
+                                 default_room_version=config.default_room_version)
+        self.notifier = Notifier()
+        # The notifier learns of new events from the engine: positions and keys, no data.
+        self.engine.add_listener(lambda events: self.notifier.notify(
+            {e.room_id for e in events} | {e.state_key for e in events
+                                           if e.type == "m.room.member" and e.state_key}))
+        self.event_stream = EventStream(db=self.db, clock=self.clock, rooms=self.rooms,
+                                        notifier=self.notifier, stream=self.events_stream)
         self.http = MatrixApp(
             groups=[
                 DiscoveryEndpoints(config=config),
@@ -55,6 +76,8 @@ class App:
                 DeviceEndpoints(accounts=self.accounts),
                 AdminEndpoints(accounts=self.accounts),
                 FallbackEndpoints(config=config, accounts=self.accounts, uia=self.uia),
+                RoomEndpoints(rooms=self.rooms),
+                EventStreamEndpoints(stream=self.event_stream),
             ],
             auth=self.auth,
             ratelimiter=self.ratelimiter,
@@ -66,6 +89,9 @@ class App:
     async def start(self) -> None:
         await self.db.open()
         version = await migrate(self.db)
+        async with self.db.read() as conn:
+            self.events_stream.set_current(
+                int(await conn.fetchval("SELECT COALESCE(MAX(stream_ordering), 0) FROM events")))
         log.info("database ready (%s, schema version %d)", self.db.dialect, version)
         self._tasks.append(asyncio.create_task(self._flush_activity_forever()))
         self._started = True
@@ -106,3 +132,19 @@ class App:
                     return
         else:
             await self.http(scope, receive, send)
+
+
+def load_signing_key(config: Config) -> SigningKey:
+    """The server's Ed25519 key (the first in the file)."""
+    try:
+        with open(config.signing_key_path, encoding="utf-8") as f:
+            keys = read_signing_keys(f.read())
+    except FileNotFoundError:
+        raise ConfigError(f"signing_key_path: {config.signing_key_path} does not exist "
+                          "('myelin generate-config' creates one)") from None
+    except (OSError, ValueError) as e:
+        raise ConfigError(f"signing_key_path: {config.signing_key_path} is not a signing key: "
+                          f"{e}") from None
+    if not keys:
+        raise ConfigError(f"signing_key_path: {config.signing_key_path} holds no key")
+    return keys[0]

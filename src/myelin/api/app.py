@@ -74,8 +74,10 @@ class Router:
                     raise ValueError(f"duplicate route {spec.method} {path}")
                 table[spec.method] = Route(spec, handler, None, ())
                 continue
-            regex = "^" + _PARAM.sub(r"([^/]+)", re.escape(path).replace(r"\{", "{")
-                                     .replace(r"\}", "}")) + "$"
+            escaped = re.escape(path).replace(r"\{", "{").replace(r"\}", "}")
+            # A state key may be empty ("/state/m.room.name/"); other parameters may not.
+            regex = "^" + _PARAM.sub(
+                lambda m: "([^/]*)" if m.group(1) == "stateKey" else "([^/]+)", escaped) + "$"
             route = Route(spec, handler, re.compile(regex), names)
             self._templated.setdefault(path.count("/"), []).append((spec.method, route))
 
@@ -160,11 +162,17 @@ class MatrixApp:
         except UnicodeDecodeError:
             raise ProtocolError("Path parameter is not valid UTF-8",
                                 errcode="M_INVALID_PARAM") from None
+        if any("\x00" in v for v in params.values()):
+            raise ProtocolError("Path parameter contains a NUL character",
+                                errcode="M_INVALID_PARAM")
 
         headers = {k.decode("latin-1").lower(): v.decode("latin-1")
                    for k, v in scope.get("headers", ())}
         query = parse_qs(scope.get("query_string", b"").decode("utf-8", errors="replace"),
                          keep_blank_values=True)
+        if any("\x00" in v for values in query.values() for v in values):
+            raise ProtocolError("Query parameter contains a NUL character",
+                                errcode="M_INVALID_PARAM")
         client = scope.get("client")
         request = Request(method=method, path=path, query=query, headers=headers, body=b"",
                           client_ip=client[0] if client else "unknown", path_params=params)

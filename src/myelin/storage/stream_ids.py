@@ -23,6 +23,12 @@ class StreamIdGenerator:
         self._done_early: set[int] = set()
         self._listeners: list[Callable[[str, int], None]] = []
 
+    def set_current(self, position: int) -> None:
+        """Initialise from storage at start, before anything is reserved."""
+        if self._in_flight or self._last_reserved > self._current:
+            raise RuntimeError("stream positions were reserved before initialisation")
+        self._last_reserved = self._current = position
+
     @property
     def current(self) -> int:
         """The highest position below which everything is complete."""

@@ -1,0 +1,1 @@
+"""The room engine: every write to a room's event graph goes through here."""

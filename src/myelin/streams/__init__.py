@@ -1,0 +1,1 @@
+"""Streams: the notifier and the readers of the event streams (/events, later /sync)."""
