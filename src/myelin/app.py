@@ -17,6 +17,7 @@ from myelin.api.client.events import EventStreamEndpoints
 from myelin.api.client.fallback import FallbackEndpoints
 from myelin.api.client.rooms import RoomEndpoints
 from myelin.api.client.session import SessionEndpoints
+from myelin.api.client.sync import SyncEndpoints
 from myelin.clock import Clock, SystemClock
 from myelin.config import Config, ConfigError
 from myelin.protocol.events.signing import SigningKey, read_signing_keys
@@ -27,6 +28,7 @@ from myelin.services.auth import Authenticator
 from myelin.services.events_stream import EventStream
 from myelin.services.passwords import PasswordHasher
 from myelin.services.ratelimit import RateLimiter
+from myelin.services.sync import SyncService
 from myelin.services.uia import UiaService
 from myelin.storage.database import Database, create_database
 from myelin.storage.migrations import migrate
@@ -68,6 +70,8 @@ class App:
                                            if e.type == "m.room.member" and e.state_key}))
         self.event_stream = EventStream(db=self.db, clock=self.clock, rooms=self.rooms,
                                         notifier=self.notifier, stream=self.events_stream)
+        self.sync = SyncService(db=self.db, clock=self.clock, rooms=self.rooms,
+                                notifier=self.notifier, stream=self.events_stream)
         self.http = MatrixApp(
             groups=[
                 DiscoveryEndpoints(config=config),
@@ -78,6 +82,7 @@ class App:
                 FallbackEndpoints(config=config, accounts=self.accounts, uia=self.uia),
                 RoomEndpoints(rooms=self.rooms),
                 EventStreamEndpoints(stream=self.event_stream),
+                SyncEndpoints(sync=self.sync),
             ],
             auth=self.auth,
             ratelimiter=self.ratelimiter,

@@ -59,6 +59,20 @@ async def get_room(conn: Connection, room_id: str) -> RoomRow | None:
     return RoomRow(row[0], row[1], row[2], bool(row[3]), row[4], row[5], row[6])
 
 
+async def room_heads(conn: Connection, room_ids: list[str]) -> dict[str, int]:
+    """The stream position of each room's newest event."""
+    found: dict[str, int] = {}
+    for i in range(0, len(room_ids), 500):
+        chunk = room_ids[i:i + 500]
+        if not chunk:
+            continue
+        marks = ", ".join(f"${n}" for n in range(1, len(chunk) + 1))
+        for row in await conn.fetch(
+                f"SELECT room_id, head_stream FROM rooms WHERE room_id IN ({marks})", *chunk):
+            found[row[0]] = row[1]
+    return found
+
+
 async def set_head(txn: Transaction, room_id: str, event_id: str, depth: int,
                    stream: int) -> None:
     await txn.execute("UPDATE rooms SET head_event_id = $2, head_depth = $3, head_stream = $4 "

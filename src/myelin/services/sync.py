@@ -1,0 +1,341 @@
+"""GET /sync (Client-Server API §Syncing, sync.yaml) and the filter endpoints' storage.
+
+The loop follows the token contract: register with the notifier, then sample the stream
+positions, then build from `since` to those positions (never past a reserved but
+uncommitted position: StreamIdGenerator.current), else wait for a wake-up or the
+timeout. Rooms are read per user from the memberships table; each joined room's
+timeline is the newest visible events after `since`, with `limited` and `prev_batch`
+when there are more, and `state` is the state at the start of the timeline (full on an
+initial sync or a newly joined room, a delta over the gap on a limited incremental one).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+
+from myelin.clock import Clock
+from myelin.protocol.errors import Forbidden, NotFound
+from myelin.protocol.sync.filters import Filter, parse_filter, project_fields
+from myelin.protocol.sync.tokens import SyncToken
+from myelin.rooms.engine import StoredEvent
+from myelin.rooms.service import RoomService, Viewer, make_token
+from myelin.rooms.visibility import filter_visible
+from myelin.storage.database import Database
+from myelin.storage.repos import rooms as rooms_repo
+from myelin.storage.repos import sync as sync_repo
+from myelin.storage.stream_ids import StreamIdGenerator
+from myelin.streams.notifier import Notifier
+
+_encode = msgspec.json.Encoder().encode
+_decode = msgspec.json.Decoder().decode
+
+# Stripped state shown for invites and knocks (§Stripped state).
+STRIPPED_TYPES = ("m.room.create", "m.room.join_rules", "m.room.name", "m.room.avatar",
+                  "m.room.canonical_alias", "m.room.encryption", "m.room.topic")
+MAX_HEROES = 5
+SCAN_BATCH = 100
+MAX_SCAN_BATCHES = 10
+
+
+@dataclass
+class _Timeline:
+    events: list[StoredEvent]
+    limited: bool
+
+
+def _strip(event: StoredEvent) -> dict[str, Any]:
+    return {"type": event.type, "state_key": event.state_key or "", "content": event.content,
+            "sender": event.sender}
+
+
+class SyncService:
+    def __init__(self, *, db: Database, clock: Clock, rooms: RoomService, notifier: Notifier,
+                 stream: StreamIdGenerator) -> None:
+        self._db = db
+        self._clock = clock
+        self._rooms = rooms
+        self._engine = rooms.engine
+        self._notifier = notifier
+        self._stream = stream
+
+    # --- filters -----------------------------------------------------------------------------
+
+    async def upload_filter(self, viewer: Viewer, user_id: str, body: dict[str, Any]) -> str:
+        """POST /user/{userId}/filter"""
+        if user_id != viewer.user_id:
+            raise Forbidden("You can only upload filters for yourself")
+        parse_filter(body)  # validate before storing
+        async with self._db.transaction() as txn:
+            filter_id = await sync_repo.add_filter(txn, user_id, _encode(body).decode())
+        return str(filter_id)
+
+    async def get_filter(self, viewer: Viewer, user_id: str, filter_id: str) -> dict[str, Any]:
+        """GET /user/{userId}/filter/{filterId}"""
+        if user_id != viewer.user_id:
+            raise Forbidden("You can only read your own filters")
+        if not filter_id.isdigit():
+            raise NotFound("No such filter")
+        async with self._db.read() as conn:
+            found = await sync_repo.get_filter(conn, user_id, int(filter_id))
+        if found is None:
+            raise NotFound("No such filter")
+        return dict(_decode(found))
+
+    async def resolve_filter(self, viewer: Viewer, param: str | None) -> Filter:
+        """The ``filter`` query parameter: a filter ID, or inline JSON starting with '{'."""
+        if param is None:
+            return Filter()
+        if param.lstrip().startswith("{"):
+            try:
+                raw = _decode(param)
+            except msgspec.DecodeError:
+                from myelin.protocol.errors import NotJson
+
+                raise NotJson("The filter parameter is not valid JSON") from None
+            return parse_filter(raw)
+        from myelin.protocol.errors import InvalidParam
+
+        try:
+            return parse_filter(await self.get_filter(viewer, viewer.user_id, param))
+        except NotFound:
+            raise InvalidParam(f"Unknown filter {param!r}") from None
+
+    # --- the long-poll -----------------------------------------------------------------------
+
+    async def sync(self, viewer: Viewer, *, since: str | None, timeout_ms: int,
+                   full_state: bool, sync_filter: Filter) -> dict[str, Any]:
+        since_token = SyncToken.parse(since) if since else None
+        wait = since_token is not None and not full_state and timeout_ms > 0
+        deadline = self._clock.monotonic() + timeout_ms / 1000
+        while True:
+            async with self._db.read() as conn:
+                keys = await rooms_repo.rooms_of_user(conn, viewer.user_id, "join")
+            # Register before sampling: a commit after this point wakes us.
+            waiter = self._notifier.register([*keys, viewer.user_id])
+            try:
+                now = SyncToken(events=self._stream.current)
+                if since_token is None or full_state or now.advanced_past(since_token):
+                    response = await self._build(viewer, since_token, now, sync_filter,
+                                                 full_state)
+                    if not wait or self._has_news(response):
+                        return response
+                    since_token = now
+                remaining = deadline - self._clock.monotonic()
+                if not wait or remaining <= 0 or not await waiter.wait(remaining):
+                    return self._empty(since_token or now)
+            finally:
+                self._notifier.unregister(waiter)
+
+    @staticmethod
+    def _has_news(response: dict[str, Any]) -> bool:
+        rooms = response["rooms"]
+        return bool(rooms["join"] or rooms["invite"] or rooms["leave"] or rooms["knock"])
+
+    @staticmethod
+    def _empty(token: SyncToken) -> dict[str, Any]:
+        return {"next_batch": token.encode(),
+                "rooms": {"join": {}, "invite": {}, "leave": {}, "knock": {}},
+                "presence": {"events": []}, "account_data": {"events": []},
+                "to_device": {"events": []}, "device_lists": {"changed": [], "left": []},
+                "device_one_time_keys_count": {}}
+
+    # --- building ----------------------------------------------------------------------------
+
+    async def _build(self, viewer: Viewer, since: SyncToken | None, now: SyncToken,
+                     f: Filter, full_state: bool) -> dict[str, Any]:
+        response = self._empty(now)
+        rooms = response["rooms"]
+        async with self._db.read() as conn:
+            memberships = await rooms_repo.user_memberships(conn, viewer.user_id)
+            heads = await rooms_repo.room_heads(conn, [m[0] for m in memberships])
+        since_pos = since.events if since else None
+        for room_id, membership, event_id, position, forgotten in memberships:
+            if not f.room.allows_room(room_id) or position > now.events:
+                continue
+            changed = since_pos is None or position > since_pos
+            if membership == "join":
+                if (not changed and not full_state and since_pos is not None
+                        and heads.get(room_id, 0) <= since_pos):
+                    continue  # nothing new in this room: no query at all
+                entry = await self._joined_room(viewer, room_id, since_pos, now.events, f,
+                                                full_state=full_state or changed)
+                if entry is not None:
+                    rooms["join"][room_id] = entry
+            elif membership == "invite" and (changed or full_state):
+                rooms["invite"][room_id] = {"invite_state": {
+                    "events": await self._stripped_state(room_id, event_id)}}
+            elif membership == "knock" and (changed or full_state):
+                rooms["knock"][room_id] = {"knock_state": {
+                    "events": await self._stripped_state(room_id, event_id)}}
+            elif membership in ("leave", "ban") and not forgotten:
+                if since_pos is None and not f.room.include_leave:
+                    continue
+                if since_pos is not None and not changed and not full_state:
+                    continue
+                if since_pos is not None and not changed and not f.room.include_leave:
+                    continue
+                entry = await self._left_room(viewer, room_id, since_pos, position, f)
+                if entry is not None:
+                    rooms["leave"][room_id] = entry
+        return response
+
+    async def _stripped_state(self, room_id: str, member_event_id: str) -> list[dict[str, Any]]:
+        state = await self._engine.current_state(room_id)
+        ids = [state[(t, "")] for t in STRIPPED_TYPES if (t, "") in state]
+        events = await self._engine.get_events([*ids, member_event_id])
+        return [_strip(events[i]) for i in [*ids, member_event_id] if i in events]
+
+    async def _timeline(self, viewer: Viewer, room_id: str, since_pos: int | None,
+                        until: int, f: Filter) -> _Timeline:
+        """The newest visible, filter-passing events in (since, until], oldest first."""
+        limit = f.timeline_limit
+        chosen: list[StoredEvent] = []
+        more = False
+        upper_depth, upper_stream = None, None
+        async with self._db.read() as conn:
+            room = await rooms_repo.get_room(conn, room_id)
+        if room is None:
+            return _Timeline([], False)
+        upper_depth, upper_stream = room.head_depth + 1, 0
+        for _ in range(MAX_SCAN_BATCHES):
+            async with self._db.read() as conn:
+                rows = await rooms_repo.room_events_before(conn, room_id, upper_depth,
+                                                           upper_stream, SCAN_BATCH)
+            if not rows:
+                break
+            upper_depth, upper_stream = rows[-1].depth, rows[-1].stream_ordering
+            rows = [r for r in rows if r.stream_ordering <= until]
+            reached_since = False
+            if since_pos is not None:
+                kept = [r for r in rows if r.stream_ordering > since_pos]
+                reached_since = len(kept) < len(rows)
+                rows = kept
+            events = self._engine.events_from_rows(rows)
+            events = [e for e in events if f.room.timeline.allows(e.type, e.sender, room_id,
+                                                                  e.content)]
+            events = await filter_visible(self._db, self._engine, viewer.user_id, room_id,
+                                          events)
+            for event in events:
+                if len(chosen) == limit:
+                    more = True
+                    break
+                chosen.append(event)
+            if more or reached_since:
+                break
+        chosen.reverse()
+        return _Timeline(chosen, more)
+
+    async def _state_before(self, room_id: str, timeline: list[StoredEvent],
+                            at_end: dict[tuple[str, str], str]) -> dict[tuple[str, str], str]:
+        """State at the start of the timeline, by undoing its state events (each knows the
+        event it replaced) from the state at its end: no history replay, no extra query."""
+        state = dict(at_end)
+        for event in reversed(timeline):
+            if event.state_key is None:
+                continue
+            key = (event.type, event.state_key)
+            if event.replaces_state:
+                state[key] = event.replaces_state
+            else:
+                state.pop(key, None)
+        return state
+
+    async def _joined_room(self, viewer: Viewer, room_id: str, since_pos: int | None,
+                           until: int, f: Filter, *, full_state: bool) -> dict[str, Any] | None:
+        timeline = await self._timeline(viewer, room_id, since_pos, until, f)
+        if not timeline.events and not full_state:
+            return None
+        async with self._db.read() as conn:
+            at_end = await rooms_repo.state_ids_at(conn, room_id, until)
+        start_state = await self._state_before(room_id, timeline.events, at_end)
+        if full_state or since_pos is None:
+            state_ids = start_state
+        elif timeline.limited:
+            async with self._db.read() as conn:
+                at_since = await rooms_repo.state_ids_at(conn, room_id, since_pos)
+            state_ids = {k: v for k, v in start_state.items() if at_since.get(k) != v}
+        else:
+            state_ids = {}
+        state_events = await self._engine.get_events(state_ids.values())
+        in_timeline = {e.event_id for e in timeline.events}
+        state_list = sorted((e for e in self._filter_state(
+            viewer, list(state_events.values()), timeline.events, f)
+            if e.event_id not in in_timeline), key=lambda e: e.stream)
+        first = timeline.events[0] if timeline.events else None
+        entry: dict[str, Any] = {
+            "timeline": {
+                "events": await self._serialize(timeline.events, viewer, f),
+                "limited": timeline.limited,
+            },
+            "state": {"events": await self._serialize(state_list, viewer, f)},
+            "ephemeral": {"events": []},
+            "account_data": {"events": []},
+            "summary": await self._summary(viewer, room_id, at_end),
+            "unread_notifications": {"highlight_count": 0, "notification_count": 0},
+        }
+        if first is not None:
+            entry["timeline"]["prev_batch"] = make_token(first.depth, first.stream)
+        return entry
+
+    @staticmethod
+    def _filter_state(viewer: Viewer, events: list[StoredEvent], timeline: list[StoredEvent],
+                      f: Filter) -> list[StoredEvent]:
+        """Apply the state filter; with lazy-loading, only the members who sent timeline
+        events and the syncing user's own membership (§Lazy-loading room members)."""
+        state_filter = f.room.state
+        senders = {e.sender for e in timeline} | {viewer.user_id}
+        kept = []
+        for event in events:
+            if not state_filter.allows(event.type, event.sender, event.room_id, event.content):
+                continue
+            if (state_filter.lazy_load_members and event.type == "m.room.member"
+                    and event.state_key not in senders):
+                continue
+            kept.append(event)
+        return kept
+
+    async def _summary(self, viewer: Viewer, room_id: str,
+                       state: dict[tuple[str, str], str]) -> dict[str, Any]:
+        member_ids = [eid for (t, _), eid in state.items() if t == "m.room.member"]
+        members = await self._engine.get_events(member_ids)
+        joined = sorted(e.state_key or "" for e in members.values()
+                        if e.content.get("membership") == "join")
+        invited = sorted(e.state_key or "" for e in members.values()
+                         if e.content.get("membership") == "invite")
+        summary: dict[str, Any] = {"m.joined_member_count": len(joined),
+                                   "m.invited_member_count": len(invited)}
+        if ("m.room.name", "") not in state and ("m.room.canonical_alias", "") not in state:
+            summary["m.heroes"] = [u for u in joined + invited if u != viewer.user_id][:MAX_HEROES]
+        return summary
+
+    async def _left_room(self, viewer: Viewer, room_id: str, since_pos: int | None,
+                         left_at: int, f: Filter) -> dict[str, Any] | None:
+        timeline = await self._timeline(viewer, room_id, since_pos, left_at, f)
+        async with self._db.read() as conn:
+            at_end = await rooms_repo.state_ids_at(conn, room_id, left_at)
+        start_state = await self._state_before(room_id, timeline.events, at_end)
+        state_events = await self._engine.get_events(start_state.values())
+        in_timeline = {e.event_id for e in timeline.events}
+        kept = self._filter_state(viewer, list(state_events.values()), timeline.events, f)
+        entry: dict[str, Any] = {
+            "timeline": {"events": await self._serialize(timeline.events, viewer, f),
+                         "limited": timeline.limited},
+            "state": {"events": await self._serialize(
+                sorted((e for e in kept if e.event_id not in in_timeline),
+                       key=lambda e: e.stream), viewer, f)},
+            "account_data": {"events": []},
+        }
+        if timeline.events:
+            first = timeline.events[0]
+            entry["timeline"]["prev_batch"] = make_token(first.depth, first.stream)
+        return entry
+
+    async def _serialize(self, events: list[StoredEvent], viewer: Viewer,
+                         f: Filter) -> list[dict[str, Any]]:
+        out = await self._rooms.serialize(events, viewer, include_room_id=False)
+        if f.event_fields is not None:
+            out = [project_fields(e, f.event_fields) for e in out]
+        return out
