@@ -15,6 +15,7 @@ from myelin.api.client.devices import DeviceEndpoints
 from myelin.api.client.discovery import DiscoveryEndpoints
 from myelin.api.client.events import EventStreamEndpoints
 from myelin.api.client.fallback import FallbackEndpoints
+from myelin.api.client.push import PushRuleEndpoints
 from myelin.api.client.rooms import RoomEndpoints
 from myelin.api.client.session import SessionEndpoints
 from myelin.api.client.sync import SyncEndpoints
@@ -83,6 +84,7 @@ class App:
                 RoomEndpoints(rooms=self.rooms),
                 EventStreamEndpoints(stream=self.event_stream),
                 SyncEndpoints(sync=self.sync),
+                PushRuleEndpoints(),
             ],
             auth=self.auth,
             ratelimiter=self.ratelimiter,

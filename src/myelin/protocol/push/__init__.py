@@ -1,0 +1,1 @@
+"""Push rules: the predefined rules and (later) their evaluation."""
