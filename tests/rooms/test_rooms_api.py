@@ -218,3 +218,11 @@ async def test_unknown_room(users):
     (alice,) = await users("alice")
     r = await alice.put("/rooms/!nope:test.local/send/m.room.message/x", {"body": "x"})
     assert r.status_code == 404
+
+
+async def test_identical_rooms_in_the_same_millisecond_get_distinct_ids(users):
+    """v12 room IDs hash the create event; the test clock does not move between requests."""
+    (alice,) = await users("alice")
+    first = await alice.create_room()
+    second = await alice.create_room()
+    assert first != second

@@ -157,7 +157,7 @@ async def test_token_contract_every_event_exactly_once(users):
                 break
         return seen
 
-    readers_tasks = [asyncio.create_task(read_all(r, t)) for r, t in zip(readers, tokens)]
+    readers_tasks = [asyncio.create_task(read_all(r, t)) for r, t in zip(readers, tokens, strict=True)]
     await asyncio.gather(*(send_all(s, total // len(senders)) for s in senders))
     done.set()
     results = await asyncio.wait_for(asyncio.gather(*readers_tasks), 120)

@@ -155,6 +155,7 @@ class RoomEngine:
         self._events: OrderedDict[str, StoredEvent] = OrderedDict()
         self._views: OrderedDict[str, RoomView] = OrderedDict()
         self._listeners: list[Callable[[list[StoredEvent]], None]] = []
+        self._last_create_ts = 0
 
     def add_listener(self, listener: Callable[[list[StoredEvent]], None]) -> None:
         """Called after commit with the events just persisted."""
@@ -318,6 +319,11 @@ class RoomEngine:
         auth_events = {i: pending[i] for i in wanted if pending and i in pending}
         auth_events.update(await self.get_events([i for i in wanted if i not in auth_events]))
         now = self._clock.time_msec()
+        if draft.event_type == "m.room.create" and draft.state_key == "":
+            # v12 room IDs are the create event's hash: two identical creations in the same
+            # millisecond would collide, so create events get strictly increasing times.
+            now = max(now, self._last_create_ts + 1)
+            self._last_create_ts = now
         opaque = None
         if version.event_format.event_id_format is EventIdFormat.OPAQUE:
             # Room versions 1-2: the sender mints "$opaque:server" (rooms/v1.md §Event IDs).

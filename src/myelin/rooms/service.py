@@ -23,6 +23,7 @@ from myelin.protocol.errors import (
 )
 from myelin.protocol.identifiers import RoomAlias, is_valid_room_alias, is_valid_user_id
 from myelin.protocol.visibility import normalise_visibility
+from myelin.rooms.aggregations import BundledAggregations
 from myelin.rooms.create import CreateRoomRequest, create_room
 from myelin.rooms.engine import Draft, RoomEngine, StoredEvent, TxnKey
 from myelin.rooms.serialize import to_client_events
@@ -62,10 +63,13 @@ def parse_token(token: str) -> tuple[int, int]:
 
 class RoomService:
     def __init__(self, *, db: Database, clock: Clock, engine: RoomEngine,
-                 default_room_version: str) -> None:
+                 default_room_version: str,
+                 aggregations: BundledAggregations | None = None) -> None:
         self._db = db
         self._clock = clock
         self.engine = engine
+        # Bundled aggregations on every served event, and the checks on new relations.
+        self._aggregations = aggregations
         self._default_version = default_room_version
         self.server_name = engine.server_name
 
@@ -118,7 +122,8 @@ class RoomService:
         return await to_client_events(
             self.engine, events, now=self._clock.time_msec(),
             user_id=viewer.user_id if viewer else None,
-            device_id=viewer.device_id if viewer else None, **kwargs)
+            device_id=viewer.device_id if viewer else None,
+            aggregations=self._aggregations, **kwargs)
 
     # --- creation ----------------------------------------------------------------------------
 
@@ -245,6 +250,13 @@ class RoomService:
                                                 key.txn_id)
         return None if found is None else _decode(found[1])
 
+    async def remember_txn(self, key: TxnKey, body: dict[str, Any]) -> None:
+        """Store the answer of an idempotent request that made no room event."""
+        async with self._db.transaction() as txn:
+            await repo.put_txn_response(txn, key.user_id, key.device_id, key.scope, key.txn_id,
+                                        200, msgspec.json.encode(body).decode(),
+                                        now=self._clock.time_msec())
+
     async def send(self, viewer: Viewer, room_id: str, event_type: str,
                    content: dict[str, Any], txn: TxnKey | None) -> str:
         """PUT /rooms/{roomId}/send/{eventType}/{txnId}"""
@@ -264,6 +276,9 @@ class RoomService:
                 content = {k: v for k, v in content.items() if k != "redacts"}
         elif viewer.suspended:
             raise UserSuspended("You cannot send messages while suspended.")
+        if self._aggregations is not None:
+            await self._aggregations.check_new_relation(room_id, viewer.user_id, event_type,
+                                                        content)
         event = await self.engine.send(room_id, Draft(viewer.user_id, event_type, content, None,
                                                       redacts=redacts, txn=txn))
         return event.event_id
@@ -432,7 +447,7 @@ class RoomService:
             room = await repo.get_room(conn, room_id)
             assert room is not None
             if from_token is not None:
-                depth, stream = parse_token(from_token)
+                depth, stream = await self._position(conn, room_id, from_token)
             elif direction == "b":
                 depth, stream = room.head_depth + 1, 0
             else:
@@ -444,7 +459,8 @@ class RoomService:
         more = len(rows) > limit
         rows = rows[:limit]
         if to_token is not None:
-            to_depth, to_stream = parse_token(to_token)
+            async with self._db.read() as conn:
+                to_depth, to_stream = await self._position(conn, room_id, to_token)
             rows = [r for r in rows if ((r.depth, r.stream_ordering) > (to_depth, to_stream)
                                         if direction == "b" else
                                         (r.depth, r.stream_ordering) <= (to_depth, to_stream))]
@@ -459,6 +475,19 @@ class RoomService:
             last = rows[-1]
             body["end"] = make_token(last.depth, last.stream_ordering)
         return body
+
+    async def _position(self, conn: Any, room_id: str, token: str) -> tuple[int, int]:
+        """A /messages token: ours (t<depth>_<stream>), or a /sync ``next_batch`` (s<stream>_...),
+        which means "just after the room's last event at that stream position"."""
+        if token.startswith("s"):
+            from myelin.protocol.sync.tokens import SyncToken
+
+            position = SyncToken.parse(token).events
+            row = await conn.fetchrow(
+                "SELECT depth, stream_ordering FROM events WHERE room_id = $1 AND "
+                "stream_ordering <= $2 ORDER BY stream_ordering DESC LIMIT 1", room_id, position)
+            return (0, 0) if row is None else (row[0], row[1] + 1)
+        return parse_token(token)
 
     # --- aliases -----------------------------------------------------------------------------
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -86,6 +87,12 @@ class AccountService:
         self._hasher = hasher
         self._ratelimiter = ratelimiter
         self.server_name = config.server_name
+        # Called with a user ID when one of their devices appears or goes (device lists).
+        self.on_devices_changed: Callable[[str], Awaitable[None]] | None = None
+
+    async def _devices_changed(self, user_id: str) -> None:
+        if self.on_devices_changed is not None:
+            await self.on_devices_changed(user_id)
 
     # --- identifiers ---------------------------------------------------------------------------
 
@@ -171,6 +178,8 @@ class AccountService:
                 txn, token_digest(access), user_id, device_id, now=now,
                 expires_ts=now + lifetime if lifetime else None, refresh_token_id=refresh_id)
         self._auth.forget_tokens(revoked)
+        if created:
+            await self._devices_changed(user_id)
         return Session(user_id, device_id, access, refresh, lifetime)
 
     # --- registration --------------------------------------------------------------------------
@@ -593,6 +602,8 @@ class AccountService:
             for device_id in device_ids:
                 revoked += await repo.delete_device(txn, user_id, device_id)
         self._auth.forget_tokens(revoked)
+        if device_ids:
+            await self._devices_changed(user_id)
 
     # --- password and deactivation -------------------------------------------------------------
 

@@ -23,6 +23,15 @@ from myelin.protocol.sync.tokens import SyncToken
 from myelin.rooms.engine import StoredEvent
 from myelin.rooms.service import RoomService, Viewer, make_token
 from myelin.rooms.visibility import filter_visible
+from myelin.services.user_streams import (
+    AccountDataService,
+    DeviceListTracker,
+    PresenceService,
+    ReceiptService,
+    ToDeviceService,
+    TypingService,
+    device_key,
+)
 from myelin.storage.database import Database
 from myelin.storage.repos import rooms as rooms_repo
 from myelin.storage.repos import sync as sync_repo
@@ -46,6 +55,10 @@ class _Timeline:
     limited: bool
 
 
+def _token_fields(token: SyncToken) -> dict[str, int]:
+    return {name: getattr(token, name) for name in SyncToken.__dataclass_fields__}
+
+
 def _strip(event: StoredEvent) -> dict[str, Any]:
     return {"type": event.type, "state_key": event.state_key or "", "content": event.content,
             "sender": event.sender}
@@ -53,13 +66,31 @@ def _strip(event: StoredEvent) -> dict[str, Any]:
 
 class SyncService:
     def __init__(self, *, db: Database, clock: Clock, rooms: RoomService, notifier: Notifier,
-                 stream: StreamIdGenerator) -> None:
+                 stream: StreamIdGenerator, account_data: AccountDataService,
+                 receipts: ReceiptService, typing: TypingService, presence: PresenceService,
+                 to_device: ToDeviceService, device_lists: DeviceListTracker) -> None:
         self._db = db
         self._clock = clock
         self._rooms = rooms
         self._engine = rooms.engine
         self._notifier = notifier
         self._stream = stream
+        self._account_data = account_data
+        self._receipts = receipts
+        self._typing = typing
+        self._presence = presence
+        self._to_device = to_device
+        self._device_lists = device_lists
+
+    def current_token(self) -> SyncToken:
+        """Every stream's position; only completed positions (never past an in-flight
+        write)."""
+        return SyncToken(events=self._stream.current, typing=self._typing.position,
+                         receipts=self._receipts.stream.current,
+                         account_data=self._account_data.stream.current,
+                         to_device=self._to_device.stream.current,
+                         device_lists=self._device_lists.stream.current,
+                         presence=self._presence.position)
 
     # --- filters -----------------------------------------------------------------------------
 
@@ -106,17 +137,20 @@ class SyncService:
     # --- the long-poll -----------------------------------------------------------------------
 
     async def sync(self, viewer: Viewer, *, since: str | None, timeout_ms: int,
-                   full_state: bool, sync_filter: Filter) -> dict[str, Any]:
+                   full_state: bool, sync_filter: Filter,
+                   set_presence: str = "online") -> dict[str, Any]:
         since_token = SyncToken.parse(since) if since else None
+        await self._presence.syncing(viewer.user_id, set_presence)
         wait = since_token is not None and not full_state and timeout_ms > 0
         deadline = self._clock.monotonic() + timeout_ms / 1000
         while True:
             async with self._db.read() as conn:
                 keys = await rooms_repo.rooms_of_user(conn, viewer.user_id, "join")
             # Register before sampling: a commit after this point wakes us.
-            waiter = self._notifier.register([*keys, viewer.user_id])
+            waiter = self._notifier.register(
+                [*keys, viewer.user_id, device_key(viewer.user_id, viewer.device_id or "")])
             try:
-                now = SyncToken(events=self._stream.current)
+                now = self.current_token()
                 if since_token is None or full_state or now.advanced_past(since_token):
                     response = await self._build(viewer, since_token, now, sync_filter,
                                                  full_state)
@@ -132,7 +166,9 @@ class SyncService:
     @staticmethod
     def _has_news(response: dict[str, Any]) -> bool:
         rooms = response["rooms"]
-        return bool(rooms["join"] or rooms["invite"] or rooms["leave"] or rooms["knock"])
+        return bool(rooms["join"] or rooms["invite"] or rooms["leave"] or rooms["knock"]
+                    or response["presence"]["events"] or response["account_data"]["events"]
+                    or response["to_device"]["events"] or response["device_lists"]["changed"])
 
     @staticmethod
     def _empty(token: SyncToken) -> dict[str, Any]:
@@ -148,23 +184,64 @@ class SyncService:
                      f: Filter, full_state: bool) -> dict[str, Any]:
         response = self._empty(now)
         rooms = response["rooms"]
+        user_id = viewer.user_id
         async with self._db.read() as conn:
-            memberships = await rooms_repo.user_memberships(conn, viewer.user_id)
+            memberships = await rooms_repo.user_memberships(conn, user_id)
             heads = await rooms_repo.room_heads(conn, [m[0] for m in memberships])
         since_pos = since.events if since else None
+        initial = since is None or full_state
+        base = since or SyncToken()
+        ignored = await self._account_data.ignored_users(user_id)
+
+        # Per-user streams (§Syncing: account_data, presence, to_device, device_lists).
+        global_data, room_data = await self._account_data.changes(
+            user_id, 0 if initial else base.account_data, now.account_data)
+        response["account_data"]["events"] = [
+            e for e in global_data if f.account_data.allows(e["type"], user_id)]
+        response["presence"]["events"] = [
+            e for e in await self._presence.changes(user_id, None if initial else base.presence,
+                                                    now.presence)
+            if f.presence.allows(e["type"], e["sender"]) and e["sender"] not in ignored]
+        to_device, reached = await self._to_device.pending(
+            user_id, viewer.device_id or "", base.to_device if since else None, now.to_device)
+        response["to_device"]["events"] = to_device
+        if since is not None:
+            response["device_lists"]["changed"] = await self._device_lists.changes(
+                user_id, base.device_lists, now.device_lists)
+        if reached != now.to_device:
+            response["next_batch"] = SyncToken(**{**_token_fields(now),
+                                                  "to_device": reached}).encode()
+
+        joined = [m[0] for m in memberships if m[1] == "join" and f.room.allows_room(m[0])]
+        typing = self._typing.changes(joined, None if initial else base.typing)
+        receipts = await self._receipts.changes(user_id, joined,
+                                                0 if initial else base.receipts, now.receipts)
+
         for room_id, membership, event_id, position, forgotten in memberships:
             if not f.room.allows_room(room_id) or position > now.events:
                 continue
             changed = since_pos is None or position > since_pos
             if membership == "join":
-                if (not changed and not full_state and since_pos is not None
-                        and heads.get(room_id, 0) <= since_pos):
-                    continue  # nothing new in this room: no query at all
-                entry = await self._joined_room(viewer, room_id, since_pos, now.events, f,
-                                                full_state=full_state or changed)
+                ephemeral = [e for e in (typing.get(room_id), receipts.get(room_id))
+                             if e is not None and f.room.ephemeral.allows(
+                                 e["type"], "", room_id)]
+                account = [e for e in room_data.get(room_id, [])
+                           if f.room.account_data.allows(e["type"], user_id, room_id)]
+                quiet = (not changed and not full_state and since_pos is not None
+                         and heads.get(room_id, 0) <= since_pos)
+                entry = None if quiet else await self._joined_room(
+                    viewer, room_id, since_pos, now.events, f,
+                    full_state=full_state or changed, ignored=ignored)
+                if entry is None and (ephemeral or account):
+                    entry = self._bare_joined_room()
                 if entry is not None:
+                    entry["ephemeral"]["events"] = ephemeral
+                    entry["account_data"]["events"] = account
                     rooms["join"][room_id] = entry
             elif membership == "invite" and (changed or full_state):
+                invite = await self._engine.get_event(event_id)
+                if invite is not None and invite.sender in ignored:
+                    continue  # §Ignoring users: invites from them are not shown
                 rooms["invite"][room_id] = {"invite_state": {
                     "events": await self._stripped_state(room_id, event_id)}}
             elif membership == "knock" and (changed or full_state):
@@ -182,6 +259,12 @@ class SyncService:
                     rooms["leave"][room_id] = entry
         return response
 
+    @staticmethod
+    def _bare_joined_room() -> dict[str, Any]:
+        return {"timeline": {"events": [], "limited": False}, "state": {"events": []},
+                "ephemeral": {"events": []}, "account_data": {"events": []},
+                "unread_notifications": {"highlight_count": 0, "notification_count": 0}}
+
     async def _stripped_state(self, room_id: str, member_event_id: str) -> list[dict[str, Any]]:
         state = await self._engine.current_state(room_id)
         ids = [state[(t, "")] for t in STRIPPED_TYPES if (t, "") in state]
@@ -189,7 +272,8 @@ class SyncService:
         return [_strip(events[i]) for i in [*ids, member_event_id] if i in events]
 
     async def _timeline(self, viewer: Viewer, room_id: str, since_pos: int | None,
-                        until: int, f: Filter) -> _Timeline:
+                        until: int, f: Filter,
+                        ignored: frozenset[str] = frozenset()) -> _Timeline:
         """The newest visible, filter-passing events in (since, until], oldest first."""
         limit = f.timeline_limit
         chosen: list[StoredEvent] = []
@@ -215,7 +299,8 @@ class SyncService:
                 rows = kept
             events = self._engine.events_from_rows(rows)
             events = [e for e in events if f.room.timeline.allows(e.type, e.sender, room_id,
-                                                                  e.content)]
+                                                                  e.content)
+                      and (e.sender not in ignored or e.is_state)]
             events = await filter_visible(self._db, self._engine, viewer.user_id, room_id,
                                           events)
             for event in events:
@@ -244,8 +329,9 @@ class SyncService:
         return state
 
     async def _joined_room(self, viewer: Viewer, room_id: str, since_pos: int | None,
-                           until: int, f: Filter, *, full_state: bool) -> dict[str, Any] | None:
-        timeline = await self._timeline(viewer, room_id, since_pos, until, f)
+                           until: int, f: Filter, *, full_state: bool,
+                           ignored: frozenset[str] = frozenset()) -> dict[str, Any] | None:
+        timeline = await self._timeline(viewer, room_id, since_pos, until, f, ignored)
         if not timeline.events and not full_state:
             return None
         async with self._db.read() as conn:

@@ -32,7 +32,7 @@ class SyncEndpoints:
         sync_filter = await self._sync.resolve_filter(viewer, req.query_str("filter"))
         return await self._sync.sync(viewer, since=req.query_str("since"), timeout_ms=timeout,
                                      full_state=req.query_bool("full_state"),
-                                     sync_filter=sync_filter)
+                                     sync_filter=sync_filter, set_presence=presence or "online")
 
     @endpoint("POST", "/user/{userId}/filter", rate_limit="client", allow_guest=True)
     async def upload_filter(self, req: Request) -> dict[str, Any]:
