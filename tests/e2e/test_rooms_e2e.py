@@ -10,6 +10,7 @@ import pytest
 from nio import (
     AsyncClient,
     JoinResponse,
+    ReceiptEvent,
     RoomCreateResponse,
     RoomGetStateEventResponse,
     RoomInviteResponse,
@@ -18,6 +19,7 @@ from nio import (
     RoomRedactResponse,
     RoomSendResponse,
     SyncResponse,
+    TypingNoticeEvent,
 )
 
 pytestmark = pytest.mark.e2e
@@ -70,6 +72,19 @@ async def test_nio_private_room_conversation(server_process):
         ids = [e.event_id for e in timeline]
         assert ids.index(hello.event_id) < ids.index(edit.event_id) < ids.index(
             reaction.event_id) < ids.index(topic.event_id)
+
+        # Typing and receipts reach the other side through /sync's ephemeral events.
+        await alice.room_typing(room_id, typing_state=True, timeout=10000)
+        await alice.room_read_markers(room_id, fully_read_event=topic.event_id,
+                                      read_event=topic.event_id)
+        third = await bob.sync(timeout=3000, since=second.next_batch)
+        assert isinstance(third, SyncResponse), third
+        ephemeral = third.rooms.join[room_id].ephemeral
+        typing = [e for e in ephemeral if isinstance(e, TypingNoticeEvent)]
+        assert typing and alice.user_id in typing[-1].users
+        receipts = [r for e in ephemeral if isinstance(e, ReceiptEvent) for r in e.receipts]
+        assert any(r.user_id == alice.user_id and r.event_id == topic.event_id
+                   and r.receipt_type == "m.read" for r in receipts)
 
         current = await bob.room_get_state_event(room_id, "m.room.topic")
         assert isinstance(current, RoomGetStateEventResponse)

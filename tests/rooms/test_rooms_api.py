@@ -226,3 +226,37 @@ async def test_identical_rooms_in_the_same_millisecond_get_distinct_ids(users):
     first = await alice.create_room()
     second = await alice.create_room()
     assert first != second
+
+
+@pytest.mark.parametrize("version", ["8", "10", "12"])
+async def test_restricted_join(users, version):
+    alice, bob, eve = await users("alice", "bob", "eve")
+    space = await alice.create_room(preset="public_chat")
+    await bob.join(space)
+    room_id = await alice.create_room(room_version=version, initial_state=[{
+        "type": "m.room.join_rules", "state_key": "",
+        "content": {"join_rule": "restricted",
+                    "allow": [{"type": "m.room_membership", "room_id": space}]}}])
+    r = await eve.join(room_id)
+    assert r.status_code == 403, r.text  # not in the allowed room
+    r = await bob.join(room_id)
+    assert r.status_code == 200, r.text
+    member = (await alice.get(f"/rooms/{room_id}/state/m.room.member/{bob.user_id}")).json()
+    assert member["join_authorised_via_users_server"] == alice.user_id
+
+
+async def test_guests_join_only_can_join_rooms(users, server_factory):
+    from myelin.config import RegistrationConfig
+
+    hs = await server_factory(registration=RegistrationConfig(enabled=True, allow_guests=True))
+    from tests.rooms.conftest import User
+
+    alice = User(hs, await hs.register("alice"))
+    r = await hs.client.post("/_matrix/client/v3/register?kind=guest", json={})
+    guest = User(hs, r.json())
+    private = await alice.create_room(preset="private_chat")  # guest_access can_join
+    public = await alice.create_room(preset="public_chat")  # guest_access forbidden
+    await alice.post(f"/rooms/{private}/invite", {"user_id": guest.user_id})
+    assert (await guest.post(f"/rooms/{private}/join")).status_code == 200
+    r = await guest.post(f"/rooms/{public}/join")
+    assert r.status_code == 403 and r.json()["errcode"] == "M_GUEST_ACCESS_FORBIDDEN"

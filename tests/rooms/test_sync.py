@@ -173,3 +173,24 @@ async def test_token_contract_every_event_exactly_once(users):
     for seen in results:
         assert len(seen) == total and len(set(seen)) == total
         assert seen == order
+
+
+async def test_use_state_after(users):
+    alice, bob = await users("alice", "bob")
+    room_id = await alice.create_room(preset="public_chat", name="before")
+    await bob.join(room_id)
+    initial = await sync(bob, use_state_after="true")
+    room = initial["rooms"]["join"][room_id]
+    assert "state" not in room
+    names = [e for e in room["state_after"]["events"] if e["type"] == "m.room.name"]
+    assert names[0]["content"] == {"name": "before"}
+    await alice.put(f"/rooms/{room_id}/state/m.room.name", {"name": "after"})
+    body = await sync(bob, since=initial["next_batch"], use_state_after="true", timeout=5000)
+    room = body["rooms"]["join"][room_id]
+    assert "state" not in room
+    # state_after carries the change even though the event is also in the timeline.
+    assert [(e["type"], e["content"]) for e in room["state_after"]["events"]] == [
+        ("m.room.name", {"name": "after"})]
+    plain = await sync(bob, since=initial["next_batch"])
+    assert plain["rooms"]["join"][room_id]["state"]["events"] == []
+    assert "state_after" not in plain["rooms"]["join"][room_id]

@@ -48,6 +48,7 @@ class Viewer:
     user_id: str
     device_id: str | None = None
     suspended: bool = False
+    is_guest: bool = False
 
 
 def make_token(depth: int, stream: int) -> str:
@@ -182,8 +183,60 @@ class RoomService:
         member = await self._membership(viewer.user_id, room_id)
         if member is not None and member[0] == "join":
             return room_id  # already joined: nothing to do (Synapse does the same)
-        await self._member_event(room_id, viewer.user_id, viewer.user_id, "join", reason)
+        if viewer.is_guest:
+            # modules/guest_access.md: guests may join only rooms with guest_access can_join.
+            guest = await self.engine.current_state_event(room_id, "m.room.guest_access")
+            if guest is None or guest.content.get("guest_access") != "can_join":
+                raise ProtocolError("Guests cannot join this room",
+                                    errcode="M_GUEST_ACCESS_FORBIDDEN", status_hint=403)
+        extra = None
+        if member is None or member[0] != "invite":
+            authoriser = await self._restricted_join_authoriser(viewer.user_id, room_id)
+            if authoriser is not None:
+                extra = {"join_authorised_via_users_server": authoriser}
+        await self._member_event(room_id, viewer.user_id, viewer.user_id, "join", reason, extra)
         return room_id
+
+    async def _restricted_join_authoriser(self, user_id: str, room_id: str) -> str | None:
+        """Restricted rooms (v8+, §Restricted rooms): when the user is joined to a room the
+        join rules allow, a local member with the power to invite vouches for the join
+        (``join_authorised_via_users_server``). Returns None when the rule does not apply or
+        no condition holds (the auth rules then refuse the join)."""
+        from myelin.protocol.auth.power_levels import PowerLevels
+
+        version = await self.engine.room_version(room_id)
+        rules = await self.engine.current_state_event(room_id, "m.room.join_rules")
+        if version is None or rules is None or not version.authorization.restricted_join_rule:
+            return None
+        join_rule = rules.content.get("join_rule")
+        if join_rule not in ("restricted", "knock_restricted") or (
+                join_rule == "knock_restricted"
+                and not version.authorization.knock_restricted_join_rule):
+            return None
+        allow = rules.content.get("allow")
+        allowed_rooms = [a.get("room_id") for a in allow if isinstance(a, dict)
+                         and a.get("type") == "m.room_membership"
+                         and isinstance(a.get("room_id"), str)] if isinstance(allow, list) else []
+        async with self._db.read() as conn:
+            satisfied = False
+            for allowed in allowed_rooms:
+                found = await repo.membership_of(conn, user_id, allowed)
+                if found is not None and found[0] == "join":
+                    satisfied = True
+                    break
+            if not satisfied:
+                return None
+            member_ids = await repo.member_event_ids(conn, room_id, ("join",))
+        pl = await self.engine.current_state_event(room_id, "m.room.power_levels")
+        create = await self.engine.current_state_event(room_id, "m.room.create")
+        levels = PowerLevels(version, pl.pdu if pl else None, create.pdu if create else None)
+        members = await self.engine.get_events(member_ids)
+        candidates = [e.state_key for e in members.values() if e.state_key
+                      and e.state_key.endswith(f":{self.server_name}")
+                      and levels.user_level(e.state_key) >= levels.invite_level]
+        if not candidates:
+            return None
+        return max(candidates, key=lambda u: (levels.user_level(u), u))
 
     async def invite(self, viewer: Viewer, room_id: str, target: str, reason: str | None) -> None:
         if viewer.suspended:

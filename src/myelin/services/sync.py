@@ -138,7 +138,8 @@ class SyncService:
 
     async def sync(self, viewer: Viewer, *, since: str | None, timeout_ms: int,
                    full_state: bool, sync_filter: Filter,
-                   set_presence: str = "online") -> dict[str, Any]:
+                   set_presence: str = "online",
+                   use_state_after: bool = False) -> dict[str, Any]:
         since_token = SyncToken.parse(since) if since else None
         await self._presence.syncing(viewer.user_id, set_presence)
         wait = since_token is not None and not full_state and timeout_ms > 0
@@ -153,7 +154,7 @@ class SyncService:
                 now = self.current_token()
                 if since_token is None or full_state or now.advanced_past(since_token):
                     response = await self._build(viewer, since_token, now, sync_filter,
-                                                 full_state)
+                                                 full_state, use_state_after)
                     if not wait or self._has_news(response):
                         return response
                     since_token = now
@@ -181,7 +182,7 @@ class SyncService:
     # --- building ----------------------------------------------------------------------------
 
     async def _build(self, viewer: Viewer, since: SyncToken | None, now: SyncToken,
-                     f: Filter, full_state: bool) -> dict[str, Any]:
+                     f: Filter, full_state: bool, use_state_after: bool) -> dict[str, Any]:
         response = self._empty(now)
         rooms = response["rooms"]
         user_id = viewer.user_id
@@ -231,7 +232,8 @@ class SyncService:
                          and heads.get(room_id, 0) <= since_pos)
                 entry = None if quiet else await self._joined_room(
                     viewer, room_id, since_pos, now.events, f,
-                    full_state=full_state or changed, ignored=ignored)
+                    full_state=full_state or changed, ignored=ignored,
+                    use_state_after=use_state_after)
                 if entry is None and (ephemeral or account):
                     entry = self._bare_joined_room()
                 if entry is not None:
@@ -254,7 +256,8 @@ class SyncService:
                     continue
                 if since_pos is not None and not changed and not f.room.include_leave:
                     continue
-                entry = await self._left_room(viewer, room_id, since_pos, position, f)
+                entry = await self._left_room(viewer, room_id, since_pos, position, f,
+                                              use_state_after)
                 if entry is not None:
                     rooms["leave"][room_id] = entry
         return response
@@ -330,33 +333,23 @@ class SyncService:
 
     async def _joined_room(self, viewer: Viewer, room_id: str, since_pos: int | None,
                            until: int, f: Filter, *, full_state: bool,
-                           ignored: frozenset[str] = frozenset()) -> dict[str, Any] | None:
+                           ignored: frozenset[str] = frozenset(),
+                           use_state_after: bool = False) -> dict[str, Any] | None:
         timeline = await self._timeline(viewer, room_id, since_pos, until, f, ignored)
         if not timeline.events and not full_state:
             return None
         async with self._db.read() as conn:
             at_end = await rooms_repo.state_ids_at(conn, room_id, until)
-        start_state = await self._state_before(room_id, timeline.events, at_end)
-        if full_state or since_pos is None:
-            state_ids = start_state
-        elif timeline.limited:
-            async with self._db.read() as conn:
-                at_since = await rooms_repo.state_ids_at(conn, room_id, since_pos)
-            state_ids = {k: v for k, v in start_state.items() if at_since.get(k) != v}
-        else:
-            state_ids = {}
-        state_events = await self._engine.get_events(state_ids.values())
-        in_timeline = {e.event_id for e in timeline.events}
-        state_list = sorted((e for e in self._filter_state(
-            viewer, list(state_events.values()), timeline.events, f)
-            if e.event_id not in in_timeline), key=lambda e: e.stream)
+        key, state = await self._state_section(viewer, room_id, timeline, at_end,
+                                               None if full_state else since_pos, f,
+                                               use_state_after)
         first = timeline.events[0] if timeline.events else None
         entry: dict[str, Any] = {
             "timeline": {
                 "events": await self._serialize(timeline.events, viewer, f),
                 "limited": timeline.limited,
             },
-            "state": {"events": await self._serialize(state_list, viewer, f)},
+            key: {"events": state},
             "ephemeral": {"events": []},
             "account_data": {"events": []},
             "summary": await self._summary(viewer, room_id, at_end),
@@ -365,6 +358,38 @@ class SyncService:
         if first is not None:
             entry["timeline"]["prev_batch"] = make_token(first.depth, first.stream)
         return entry
+
+    async def _state_section(self, viewer: Viewer, room_id: str, timeline: _Timeline,
+                             at_end: dict[tuple[str, str], str], since_pos: int | None,
+                             f: Filter, use_state_after: bool
+                             ) -> tuple[str, list[dict[str, Any]]]:
+        """``state`` (sync.yaml: from `since` to the **start** of the timeline; everything at
+        the start on an initial or full-state sync) or, with use_state_after, ``state_after``
+        (from `since` to the **end** of the timeline, timeline events included)."""
+        events = timeline.events
+        if use_state_after:
+            target = at_end
+        else:
+            target = await self._state_before(room_id, events, at_end)
+        if since_pos is None:
+            ids = target
+        elif use_state_after or timeline.limited:
+            if not use_state_after and not timeline.limited:
+                ids = {}
+            else:
+                async with self._db.read() as conn:
+                    at_since = await rooms_repo.state_ids_at(conn, room_id, since_pos)
+                ids = {k: v for k, v in target.items() if at_since.get(k) != v}
+        else:
+            ids = {}
+        loaded = await self._engine.get_events(ids.values())
+        kept = self._filter_state(viewer, list(loaded.values()), events, f)
+        if not use_state_after:
+            in_timeline = {e.event_id for e in events}
+            kept = [e for e in kept if e.event_id not in in_timeline]
+        kept.sort(key=lambda e: e.stream)
+        return ("state_after" if use_state_after else "state",
+                await self._serialize(kept, viewer, f))
 
     @staticmethod
     def _filter_state(viewer: Viewer, events: list[StoredEvent], timeline: list[StoredEvent],
@@ -398,20 +423,17 @@ class SyncService:
         return summary
 
     async def _left_room(self, viewer: Viewer, room_id: str, since_pos: int | None,
-                         left_at: int, f: Filter) -> dict[str, Any] | None:
+                         left_at: int, f: Filter,
+                         use_state_after: bool = False) -> dict[str, Any] | None:
         timeline = await self._timeline(viewer, room_id, since_pos, left_at, f)
         async with self._db.read() as conn:
             at_end = await rooms_repo.state_ids_at(conn, room_id, left_at)
-        start_state = await self._state_before(room_id, timeline.events, at_end)
-        state_events = await self._engine.get_events(start_state.values())
-        in_timeline = {e.event_id for e in timeline.events}
-        kept = self._filter_state(viewer, list(state_events.values()), timeline.events, f)
+        key, state = await self._state_section(viewer, room_id, timeline, at_end, None, f,
+                                               use_state_after)
         entry: dict[str, Any] = {
             "timeline": {"events": await self._serialize(timeline.events, viewer, f),
                          "limited": timeline.limited},
-            "state": {"events": await self._serialize(
-                sorted((e for e in kept if e.event_id not in in_timeline),
-                       key=lambda e: e.stream), viewer, f)},
+            key: {"events": state},
             "account_data": {"events": []},
         }
         if timeline.events:

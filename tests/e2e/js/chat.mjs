@@ -73,6 +73,28 @@ try {
   const fromBob = waitForMessage(alice, roomId, "hello from bob");
   await bob.sendTextMessage(roomId, "hello from bob");
   result.aliceGot = (await fromBob).getContent().body;
+  // Typing: bob types, alice sees it.
+  const typingSeen = new Promise((resolve) => {
+    alice.on(sdk.RoomMemberEvent.Typing, (_event, member) => {
+      if (member.roomId === roomId && member.userId === bob.getUserId() && member.typing) {
+        resolve(true);
+      }
+    });
+  });
+  await bob.sendTyping(roomId, true, 10000);
+  result.aliceSawTyping = await typingSeen;
+  // Receipts: alice reads bob's message, bob sees the receipt.
+  const bobMessage = (await fromBob);
+  const receiptSeen = new Promise((resolve) => {
+    bob.on(sdk.RoomEvent.Receipt, (event, room) => {
+      if (room.roomId !== roomId) return;
+      const content = event.getContent();
+      const readers = content[bobMessage.getId()]?.["m.read"] ?? {};
+      if (alice.getUserId() in readers) resolve(true);
+    });
+  });
+  await alice.sendReadReceipt(bobMessage);
+  result.bobSawReceipt = await receiptSeen;
   const room = alice.getRoom(roomId);
   result.roomName = room.name;
   result.aliceMembers = room.getJoinedMembers().map((m) => m.userId).sort();

@@ -53,7 +53,7 @@ class AliasBody(msgspec.Struct):
 
 
 def _viewer(req: Request) -> Viewer:
-    return Viewer(req.user.user_id, req.user.device_id, req.user.suspended)
+    return Viewer(req.user.user_id, req.user.device_id, req.user.suspended, req.user.is_guest)
 
 
 class RoomEndpoints:
@@ -78,7 +78,7 @@ class RoomEndpoints:
 
     # --- membership ----------------------------------------------------------------------------
 
-    @endpoint("POST", "/rooms/{roomId}/join", rate_limit="client")
+    @endpoint("POST", "/rooms/{roomId}/join", rate_limit="client", allow_guest=True)
     async def join_by_id(self, req: Request) -> dict[str, Any]:
         """POST /_matrix/client/v3/rooms/{roomId}/join"""
         body = req.model(ReasonBody)
@@ -194,8 +194,9 @@ class RoomEndpoints:
                                             req.param("eventId"), body.reason, key)
         return {"event_id": event_id}
 
-    @endpoint("PUT", "/rooms/{roomId}/state/{eventType}/{stateKey}", rate_limit="message")
-    @endpoint("PUT", "/rooms/{roomId}/state/{eventType}", rate_limit="message")
+    @endpoint("PUT", "/rooms/{roomId}/state/{eventType}/{stateKey}", rate_limit="message",
+              allow_guest=True)
+    @endpoint("PUT", "/rooms/{roomId}/state/{eventType}", rate_limit="message", allow_guest=True)
     async def put_state(self, req: Request) -> dict[str, Any]:
         """PUT /_matrix/client/v3/rooms/{roomId}/state/{eventType}/{stateKey} (the empty state
         key with or without the trailing slash)"""

@@ -32,7 +32,8 @@ class SyncEndpoints:
         sync_filter = await self._sync.resolve_filter(viewer, req.query_str("filter"))
         return await self._sync.sync(viewer, since=req.query_str("since"), timeout_ms=timeout,
                                      full_state=req.query_bool("full_state"),
-                                     sync_filter=sync_filter, set_presence=presence or "online")
+                                     sync_filter=sync_filter, set_presence=presence or "online",
+                                     use_state_after=req.query_bool("use_state_after"))
 
     @endpoint("POST", "/user/{userId}/filter", rate_limit="client", allow_guest=True)
     async def upload_filter(self, req: Request) -> dict[str, Any]:
