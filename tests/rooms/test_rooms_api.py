@@ -260,3 +260,25 @@ async def test_guests_join_only_can_join_rooms(users, server_factory):
     assert (await guest.post(f"/rooms/{private}/join")).status_code == 200
     r = await guest.post(f"/rooms/{public}/join")
     assert r.status_code == 403 and r.json()["errcode"] == "M_GUEST_ACCESS_FORBIDDEN"
+
+
+async def test_messages_filter_and_lazy_members(users):
+    import json
+
+    alice, bob = await users("alice", "bob")
+    room_id = await alice.create_room(preset="public_chat")
+    await bob.join(room_id)
+    for i in range(30):
+        await (alice if i % 3 else bob).send(room_id, f"m{i}")
+    f = json.dumps({"types": ["m.room.message"], "senders": [bob.user_id],
+                    "lazy_load_members": True})
+    r = await alice.get(f"/rooms/{room_id}/messages", dir="b", limit=4, filter=f)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert [e["content"]["body"] for e in body["chunk"]] == ["m27", "m24", "m21", "m18"]
+    assert [e["state_key"] for e in body["state"]] == [bob.user_id]
+    r = await alice.get(f"/rooms/{room_id}/messages", dir="b", limit=4, filter=f,
+                        **{"from": body["end"]})
+    assert [e["content"]["body"] for e in r.json()["chunk"]] == ["m15", "m12", "m9", "m6"]
+    r = await alice.get(f"/rooms/{room_id}/messages", dir="b", filter="{not json")
+    assert r.status_code == 400

@@ -194,3 +194,24 @@ async def test_use_state_after(users):
     plain = await sync(bob, since=initial["next_batch"])
     assert plain["rooms"]["join"][room_id]["state"]["events"] == []
     assert "state_after" not in plain["rooms"]["join"][room_id]
+
+
+async def test_lazy_loading_sends_senders_memberships_on_incremental_syncs(users):
+    alice, bob, carol = await users("alice", "bob", "carol")
+    room_id = await alice.create_room(preset="public_chat")
+    await bob.join(room_id)
+    await carol.join(room_id)
+    for _ in range(12):
+        await alice.send(room_id, "filler")
+    lazy = json.dumps({"room": {"state": {"lazy_load_members": True}}})
+    initial = await sync(alice, filter=lazy)
+    members = {e["state_key"] for e in initial["rooms"]["join"][room_id]["state"]["events"]
+               if e["type"] == "m.room.member"}
+    assert carol.user_id not in members  # carol sent nothing in that timeline
+    await carol.send(room_id, "hello from carol")
+    body = await sync(alice, since=initial["next_batch"], filter=lazy, timeout=5000)
+    room = body["rooms"]["join"][room_id]
+    assert room["timeline"]["limited"] is False
+    state_members = {e["state_key"] for e in room["state"]["events"]
+                     if e["type"] == "m.room.member"}
+    assert carol.user_id in state_members

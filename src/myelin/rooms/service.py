@@ -22,6 +22,7 @@ from myelin.protocol.errors import (
     UserSuspended,
 )
 from myelin.protocol.identifiers import RoomAlias, is_valid_room_alias, is_valid_user_id
+from myelin.protocol.sync.filters import RoomEventFilter
 from myelin.protocol.visibility import normalise_visibility
 from myelin.rooms.aggregations import BundledAggregations
 from myelin.rooms.create import CreateRoomRequest, create_room
@@ -490,43 +491,71 @@ class RoomService:
         return {"joined": joined}
 
     async def messages(self, viewer: Viewer, room_id: str, *, from_token: str | None,
-                       direction: str, limit: int, to_token: str | None) -> dict[str, Any]:
-        """GET /rooms/{roomId}/messages (S-4): ``end`` is omitted when there is no more."""
+                       direction: str, limit: int, to_token: str | None,
+                       event_filter: RoomEventFilter | None = None) -> dict[str, Any]:
+        """GET /rooms/{roomId}/messages (S-4): ``end`` is omitted when there is no more.
+        A RoomEventFilter narrows the chunk (types, senders, contains_url) and, with
+        lazy_load_members, adds the senders' memberships in ``state``."""
         await self._require_room(room_id)
         member = await self._membership(viewer.user_id, room_id)
         if member is None and not await self._world_readable(room_id):
             raise Forbidden("You are not a member of this room")
+        backwards = direction == "b"
         async with self._db.read() as conn:
             room = await repo.get_room(conn, room_id)
             assert room is not None
             if from_token is not None:
                 depth, stream = await self._position(conn, room_id, from_token)
-            elif direction == "b":
+            elif backwards:
                 depth, stream = room.head_depth + 1, 0
             else:
                 depth, stream = 0, 0
-            if direction == "b":
-                rows = await repo.room_events_before(conn, room_id, depth, stream, limit + 1)
-            else:
-                rows = await repo.room_events_after(conn, room_id, depth, stream, limit + 1)
-        more = len(rows) > limit
-        rows = rows[:limit]
-        if to_token is not None:
-            async with self._db.read() as conn:
-                to_depth, to_stream = await self._position(conn, room_id, to_token)
-            rows = [r for r in rows if ((r.depth, r.stream_ordering) > (to_depth, to_stream)
-                                        if direction == "b" else
-                                        (r.depth, r.stream_ordering) <= (to_depth, to_stream))]
-            more = more and len(rows) == limit
-        events = self.engine.events_from_rows(rows)
-        visible = await filter_visible(self._db, self.engine, viewer.user_id, room_id, events)
+            bound = None if to_token is None else await self._position(conn, room_id, to_token)
+            chosen: list[StoredEvent] = []
+            last_scanned: tuple[int, int] | None = None
+            more = True
+            cursor = (depth, stream)
+            batch_size = limit + 1 if event_filter is None else max(limit + 1, 100)
+            for _ in range(10):
+                fetch = repo.room_events_before if backwards else repo.room_events_after
+                rows = await fetch(conn, room_id, cursor[0], cursor[1], batch_size)
+                if not rows:
+                    more = False
+                    break
+                for event in self.engine.events_from_rows(rows):
+                    position = (event.depth, event.stream)
+                    if bound is not None and (position <= bound if backwards
+                                              else position > bound):
+                        more = False
+                        break
+                    if len(chosen) == limit:
+                        break
+                    last_scanned = position
+                    if event_filter is None or event_filter.allows(
+                            event.type, event.sender, room_id, event.content):
+                        chosen.append(event)
+                else:
+                    cursor = (rows[-1].depth, rows[-1].stream_ordering)
+                    if len(rows) < batch_size:
+                        more = False
+                        break
+                    if len(chosen) < limit:
+                        continue
+                break
+        visible = await filter_visible(self._db, self.engine, viewer.user_id, room_id, chosen)
         body: dict[str, Any] = {
             "start": from_token or make_token(depth, stream),
             "chunk": await self.serialize(visible, viewer),
         }
-        if rows and more:
-            last = rows[-1]
-            body["end"] = make_token(last.depth, last.stream_ordering)
+        if more and last_scanned is not None:
+            body["end"] = make_token(*last_scanned)
+        if event_filter is not None and event_filter.lazy_load_members and visible:
+            newest = max(e.stream for e in visible)
+            async with self._db.read() as conn:
+                ids = [await repo.state_id_at(conn, room_id, "m.room.member", sender, newest)
+                       for sender in sorted({e.sender for e in visible})]
+            members = await self.engine.get_events([i for i in ids if i])
+            body["state"] = await self.serialize(list(members.values()), viewer)
         return body
 
     async def _position(self, conn: Any, room_id: str, token: str) -> tuple[int, int]:

@@ -382,6 +382,13 @@ class SyncService:
                 ids = {k: v for k, v in target.items() if at_since.get(k) != v}
         else:
             ids = {}
+        if f.room.state.lazy_load_members:
+            # §Lazy-loading room members: the senders' memberships come with their events,
+            # also when they did not change (the client may never have been sent them).
+            for sender in {e.sender for e in events}:
+                member = target.get(("m.room.member", sender))
+                if member is not None:
+                    ids[("m.room.member", sender)] = member
         loaded = await self._engine.get_events(ids.values())
         kept = self._filter_state(viewer, list(loaded.values()), events, f)
         if not use_state_after:

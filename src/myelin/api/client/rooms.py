@@ -11,6 +11,7 @@ import msgspec
 
 from myelin.api.http import Request, endpoint
 from myelin.protocol.errors import InvalidParam, ProtocolError
+from myelin.protocol.sync.filters import parse_room_event_filter
 from myelin.rooms.create import CreateRoomRequest
 from myelin.rooms.engine import TxnKey
 from myelin.rooms.service import RoomService, Viewer
@@ -240,9 +241,17 @@ class RoomEndpoints:
             raise InvalidParam("dir must be 'b' or 'f'")
         limit = req.query_int("limit", 10, minimum=0, maximum=1000)
         assert limit is not None
+        raw_filter = req.query_str("filter")
+        event_filter = None
+        if raw_filter:
+            try:
+                event_filter = parse_room_event_filter(msgspec.json.decode(raw_filter), "filter")
+            except msgspec.DecodeError:
+                raise ProtocolError("filter is not valid JSON", errcode="M_NOT_JSON") from None
         return await self._rooms.messages(
             _viewer(req), req.param("roomId"), from_token=req.query_str("from"),
-            direction=direction, limit=limit, to_token=req.query_str("to"))
+            direction=direction, limit=limit, to_token=req.query_str("to"),
+            event_filter=event_filter)
 
     # --- aliases -------------------------------------------------------------------------------
 
