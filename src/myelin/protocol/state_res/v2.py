@@ -36,6 +36,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence, Set
 from typing import Any, TypeAlias
 
+from myelin.protocol.auth.auth_types import auth_types_for_event
 from myelin.protocol.errors import ProtocolError
 from myelin.protocol.room_versions import AuthorizationRules, RoomVersion, StateResAlgorithm
 from myelin.protocol.state_res.sort import mainline_sort, reverse_topological_power_sort
@@ -242,10 +243,11 @@ def split_state(
 def required_auth_keys(version: RoomVersion, event: Event) -> tuple[StateKey, ...]:
     """The state keys the authorisation rules consult for ``event``.
 
-    This is server-server-api.md §Auth events selection. The create event is
-    always listed, including in room versions where it is implied by the room ID
-    rather than selected (rooms/v12.md: ``room_create_event_id_as_room_id``),
-    because the authorisation rules still read it.
+    This is server-server-api.md §Auth events selection (the auth module's
+    :func:`~myelin.protocol.auth.auth_types.auth_types_for_event`), with the create
+    event always listed, including in room versions where it is implied by the room ID
+    rather than selected (rooms/v12.md: ``room_create_event_id_as_room_id``), because
+    the authorisation rules still read it.
 
     Args:
         version: The room version.
@@ -255,32 +257,14 @@ def required_auth_keys(version: RoomVersion, event: Event) -> tuple[StateKey, ..
         The keys in a fixed order, without duplicates; empty for ``m.room.create``.
     """
     event_type = event.get("type")
-    if event_type == _CREATE:
+    if event_type == _CREATE or not isinstance(event_type, str):
         return ()
-    rules = version.authorization
-    keys: dict[StateKey, None] = {_CREATE_KEY: None, _POWER_LEVELS_KEY: None}
     sender = event.get("sender")
-    if isinstance(sender, str):
-        keys[(_MEMBER, sender)] = None
-    if event_type == _MEMBER:
-        content = _content(event)
-        membership = content.get("membership")
-        target = event.get("state_key")
-        if isinstance(target, str):
-            keys[(_MEMBER, target)] = None
-        if membership in ("join", "invite") or (membership == "knock" and rules.knock_join_rule):
-            keys[(_JOIN_RULES, "")] = None
-        if membership == "invite":
-            invite = content.get("third_party_invite")
-            signed = invite.get("signed") if isinstance(invite, Mapping) else None
-            token = signed.get("token") if isinstance(signed, Mapping) else None
-            if isinstance(token, str):
-                keys[(_THIRD_PARTY_INVITE, token)] = None
-        if membership == "join" and rules.restricted_join_rule:
-            via = content.get("join_authorised_via_users_server")
-            if isinstance(via, str):
-                keys[(_MEMBER, via)] = None
-    return tuple(keys)
+    state_key = event.get("state_key")
+    selected = auth_types_for_event(version, event_type, sender if isinstance(sender, str) else "",
+                                    state_key if isinstance(state_key, str) else None,
+                                    _content(event))
+    return tuple(dict.fromkeys([_CREATE_KEY, *selected]))
 
 
 def select_auth_events(
