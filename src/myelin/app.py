@@ -186,6 +186,7 @@ class App:
         while True:
             await asyncio.sleep(self.LAST_SEEN_FLUSH_SECONDS)
             await self.auth.flush_last_seen()
+            await self.presence.sweep()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """ASGI entry point; the lifespan protocol starts and stops the server's parts."""

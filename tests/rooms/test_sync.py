@@ -215,3 +215,15 @@ async def test_lazy_loading_sends_senders_memberships_on_incremental_syncs(users
     state_members = {e["state_key"] for e in room["state"]["events"]
                      if e["type"] == "m.room.member"}
     assert carol.user_id in state_members
+
+
+async def test_federation_event_format_and_event_fields(users):
+    (alice,) = await users("alice")
+    room_id = await alice.create_room()
+    await alice.send(room_id, "pdu")
+    body = await sync(alice, filter=json.dumps({"event_format": "federation"}))
+    last = body["rooms"]["join"][room_id]["timeline"]["events"][-1]
+    assert {"hashes", "signatures", "auth_events", "prev_events", "depth"} <= set(last)
+    body = await sync(alice, filter=json.dumps({"event_fields": ["type", "content.body"]}))
+    last = body["rooms"]["join"][room_id]["timeline"]["events"][-1]
+    assert last == {"type": "m.room.message", "content": {"body": "pdu"}}

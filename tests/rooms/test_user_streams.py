@@ -193,3 +193,19 @@ async def test_long_poll_wakes_on_to_device(users):
     await task
     assert body["to_device"]["events"][0]["content"] == {"n": 1}
     assert json.dumps(body)  # serialisable
+
+
+async def test_presence_goes_idle_and_offline_with_time(users, hs):
+    alice, bob = await users("alice", "bob")
+    room_id = await alice.create_room(preset="public_chat")
+    await bob.join(room_id)
+    await sync(alice)  # alice is online
+    token = (await sync(bob))["next_batch"]
+    hs.clock.advance(6 * 60)  # no activity for six minutes
+    await hs.app.presence.sweep()
+    body = await sync(bob, since=token, timeout=1000)
+    states = [e["content"]["presence"] for e in body["presence"]["events"]
+              if e["sender"] == alice.user_id]
+    assert states and states[-1] in ("unavailable", "offline")
+    assert (await bob.get(f"/presence/{alice.user_id}/status")).json()["presence"] in (
+        "unavailable", "offline")

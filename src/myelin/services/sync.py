@@ -450,7 +450,11 @@ class SyncService:
 
     async def _serialize(self, events: list[StoredEvent], viewer: Viewer,
                          f: Filter) -> list[dict[str, Any]]:
-        out = await self._rooms.serialize(events, viewer, include_room_id=False)
+        if f.event_format == "federation":
+            # filter.yaml event_format: "federation" is the PDU as servers exchange it.
+            out = [dict(e.pdu) for e in events]
+        else:
+            out = await self._rooms.serialize(events, viewer, include_room_id=False)
         if f.event_fields is not None:
             out = [project_fields(e, f.event_fields) for e in out]
         return out

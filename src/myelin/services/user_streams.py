@@ -377,6 +377,20 @@ class PresenceService:
         return [{"type": "m.presence", "sender": u, "content": self.status(u)}
                 for u in changed if u in visible]
 
+    async def sweep(self) -> None:
+        """Announce changes that come from time alone (online → unavailable → offline):
+        run periodically, it advances the position for users whose effective presence
+        differs from what was last announced."""
+        for user_id, state in list(self._users.items()):
+            effective, _ = self._effective(user_id)
+            if effective != state.presence:
+                self.position += 1
+                state.presence = effective
+                state.position = self.position
+                async with self._db.read() as conn:
+                    rooms = await rooms_repo.rooms_of_user(conn, user_id, "join")
+                self._notifier.notify([*rooms, user_id])
+
     async def may_see(self, viewer: str, target: str) -> bool:
         return target in await _shares_room_with(self._db, viewer)
 
