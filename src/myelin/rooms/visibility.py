@@ -36,6 +36,14 @@ async def filter_visible(db: Database, engine: RoomEngine, viewer: str | None, r
     world-readable history)."""
     if not events:
         return []
+    if viewer is not None:
+        # Fast path: a viewer who is joined now, and whose current membership predates every
+        # event, was joined at each of them (rule 2): no lookup needed.
+        member = await engine.current_state_event(events[0].room_id, "m.room.member", viewer)
+        if (member is not None and member.content.get("membership") == "join"
+                and all(e.stream > member.stream and e.room_id == member.room_id
+                        for e in events)):
+            return list(events)
     async with db.read() as conn:
         hv_rows = await conn.fetch(
             "SELECT stream_ordering, event_id FROM room_state WHERE room_id = $1 AND "

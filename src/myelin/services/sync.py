@@ -195,18 +195,26 @@ class SyncService:
         ignored = await self._account_data.ignored_users(user_id)
 
         # Per-user streams (§Syncing: account_data, presence, to_device, device_lists).
-        global_data, room_data = await self._account_data.changes(
-            user_id, 0 if initial else base.account_data, now.account_data)
+        # Each stream is read only if its position moved (most wake-ups concern one stream).
+        if initial or now.account_data > base.account_data:
+            global_data, room_data = await self._account_data.changes(
+                user_id, 0 if initial else base.account_data, now.account_data)
+        else:
+            global_data, room_data = [], {}
         response["account_data"]["events"] = [
             e for e in global_data if f.account_data.allows(e["type"], user_id)]
         response["presence"]["events"] = [
             e for e in await self._presence.changes(user_id, None if initial else base.presence,
                                                     now.presence)
             if f.presence.allows(e["type"], e["sender"]) and e["sender"] not in ignored]
-        to_device, reached = await self._to_device.pending(
-            user_id, viewer.device_id or "", base.to_device if since else None, now.to_device)
+        if since is None or now.to_device > base.to_device or base.to_device > 0:
+            to_device, reached = await self._to_device.pending(
+                user_id, viewer.device_id or "", base.to_device if since else None,
+                now.to_device)
+        else:
+            to_device, reached = [], now.to_device
         response["to_device"]["events"] = to_device
-        if since is not None:
+        if since is not None and now.device_lists > base.device_lists:
             response["device_lists"]["changed"] = await self._device_lists.changes(
                 user_id, base.device_lists, now.device_lists)
         if reached != now.to_device:
@@ -215,8 +223,9 @@ class SyncService:
 
         joined = [m[0] for m in memberships if m[1] == "join" and f.room.allows_room(m[0])]
         typing = self._typing.changes(joined, None if initial else base.typing)
-        receipts = await self._receipts.changes(user_id, joined,
-                                                0 if initial else base.receipts, now.receipts)
+        receipts = await self._receipts.changes(
+            user_id, joined, 0 if initial else base.receipts, now.receipts) if (
+            initial or now.receipts > base.receipts) else {}
 
         for room_id, membership, event_id, position, forgotten in memberships:
             if not f.room.allows_room(room_id) or position > now.events:
@@ -338,8 +347,7 @@ class SyncService:
         timeline = await self._timeline(viewer, room_id, since_pos, until, f, ignored)
         if not timeline.events and not full_state:
             return None
-        async with self._db.read() as conn:
-            at_end = await rooms_repo.state_ids_at(conn, room_id, until)
+        at_end = await self._state_at(room_id, until)
         key, state = await self._state_section(viewer, room_id, timeline, at_end,
                                                None if full_state else since_pos, f,
                                                use_state_after)
@@ -358,6 +366,15 @@ class SyncService:
         if first is not None:
             entry["timeline"]["prev_batch"] = make_token(first.depth, first.stream)
         return entry
+
+    async def _state_at(self, room_id: str, position: int) -> dict[tuple[str, str], str]:
+        """The state as of ``position``: the engine's current state (memory) when nothing
+        happened in the room since, else one query on the temporal state index."""
+        async with self._db.read() as conn:
+            heads = await rooms_repo.room_heads(conn, [room_id])
+            if heads.get(room_id, 0) <= position:
+                return await self._engine.current_state(room_id)
+            return await rooms_repo.state_ids_at(conn, room_id, position)
 
     async def _state_section(self, viewer: Viewer, room_id: str, timeline: _Timeline,
                              at_end: dict[tuple[str, str], str], since_pos: int | None,
