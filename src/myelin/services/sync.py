@@ -286,32 +286,31 @@ class SyncService:
     async def _timeline(self, viewer: Viewer, room_id: str, since_pos: int | None,
                         until: int, f: Filter,
                         ignored: frozenset[str] = frozenset()) -> _Timeline:
-        """The newest visible, filter-passing events in (since, until], oldest first."""
+        """The newest visible, filter-passing events in (since, until], oldest first. Reads
+        only that window, in batches of limit + 1 (larger when a filter may drop events)."""
         limit = f.timeline_limit
+        tl = f.room.timeline
+        narrowing = bool(ignored or tl.events.types is not None or tl.events.not_types
+                         or tl.events.senders is not None or tl.events.not_senders
+                         or tl.contains_url is not None)
+        batch = max(limit + 1, SCAN_BATCH) if narrowing else limit + 1
         chosen: list[StoredEvent] = []
         more = False
-        upper_depth, upper_stream = None, None
         async with self._db.read() as conn:
             room = await rooms_repo.get_room(conn, room_id)
         if room is None:
             return _Timeline([], False)
-        upper_depth, upper_stream = room.head_depth + 1, 0
+        cursor = (room.head_depth + 1, 0)
+        lower = -1 if since_pos is None else since_pos
         for _ in range(MAX_SCAN_BATCHES):
             async with self._db.read() as conn:
-                rows = await rooms_repo.room_events_before(conn, room_id, upper_depth,
-                                                           upper_stream, SCAN_BATCH)
+                rows = await rooms_repo.room_events_in_window(
+                    conn, room_id, cursor[0], cursor[1], lower, until, batch)
             if not rows:
                 break
-            upper_depth, upper_stream = rows[-1].depth, rows[-1].stream_ordering
-            rows = [r for r in rows if r.stream_ordering <= until]
-            reached_since = False
-            if since_pos is not None:
-                kept = [r for r in rows if r.stream_ordering > since_pos]
-                reached_since = len(kept) < len(rows)
-                rows = kept
+            cursor = (rows[-1].depth, rows[-1].stream_ordering)
             events = self._engine.events_from_rows(rows)
-            events = [e for e in events if f.room.timeline.allows(e.type, e.sender, room_id,
-                                                                  e.content)
+            events = [e for e in events if tl.allows(e.type, e.sender, room_id, e.content)
                       and (e.sender not in ignored or e.is_state)]
             events = await filter_visible(self._db, self._engine, viewer.user_id, room_id,
                                           events)
@@ -320,7 +319,7 @@ class SyncService:
                     more = True
                     break
                 chosen.append(event)
-            if more or reached_since:
+            if more or len(rows) < batch:
                 break
         chosen.reverse()
         return _Timeline(chosen, more)

@@ -137,6 +137,18 @@ async def room_events_before(conn: Connection, room_id: str, depth: int, stream:
     return [_event(r) for r in rows]
 
 
+async def room_events_in_window(conn: Connection, room_id: str, depth: int, stream: int,
+                                since: int, until: int, limit: int) -> list[EventRow]:
+    """Events before (depth, stream) whose stream position is in (since, until], newest
+    first: a sync timeline reads only what it can return."""
+    rows = await conn.fetch(
+        f"SELECT {_EVENT_COLUMNS} FROM events WHERE room_id = $1 AND "
+        "(depth < $2 OR (depth = $2 AND stream_ordering < $3)) AND stream_ordering > $4 AND "
+        "stream_ordering <= $5 ORDER BY depth DESC, stream_ordering DESC LIMIT $6",
+        room_id, depth, stream, since, until, limit)
+    return [_event(r) for r in rows]
+
+
 async def room_events_after(conn: Connection, room_id: str, depth: int, stream: int,
                             limit: int) -> list[EventRow]:
     """Events strictly after (depth, stream), oldest first (forwards pagination)."""
