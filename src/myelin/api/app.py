@@ -33,6 +33,7 @@ from myelin.protocol.errors import (
 )
 from myelin.services.auth import Authenticator
 from myelin.services.ratelimit import RateLimiter
+from myelin.storage.errors import InvalidText
 
 log = logging.getLogger(__name__)
 
@@ -130,6 +131,9 @@ class MatrixApp:
             response = await self._dispatch(scope, receive, method)
         except ProtocolError as e:
             response = error_response(e)
+        except InvalidText:
+            response = error_response(ProtocolError(
+                "Text parameters may not contain NUL characters", errcode="M_INVALID_PARAM"))
         except Exception:  # noqa: BLE001 - never a traceback to the client
             log.exception("unhandled error in %s %s", method, scope.get("path"))
             response = error_response(ProtocolError("Internal server error", errcode="M_UNKNOWN",
@@ -170,9 +174,6 @@ class MatrixApp:
                    for k, v in scope.get("headers", ())}
         query = parse_qs(scope.get("query_string", b"").decode("utf-8", errors="replace"),
                          keep_blank_values=True)
-        if any("\x00" in v for values in query.values() for v in values):
-            raise ProtocolError("Query parameter contains a NUL character",
-                                errcode="M_INVALID_PARAM")
         client = scope.get("client")
         request = Request(method=method, path=path, query=query, headers=headers, body=b"",
                           client_ip=client[0] if client else "unknown", path_params=params)
@@ -199,7 +200,8 @@ class MatrixApp:
 
     async def _read_body(self, headers: dict[str, str], receive: Receive) -> bytes:
         declared = headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self._max_body:
+        if (declared is not None and declared.isascii() and declared.isdigit()
+                and int(declared) > self._max_body):
             raise TooLarge(f"Request body is larger than {self._max_body} bytes")
         chunks: list[bytes] = []
         size = 0

@@ -361,7 +361,7 @@ class RoomService:
         if pl is not None:
             value = pl.content.get(action, default)
             required = int(value) if isinstance(value, int | str) and str(value).lstrip(
-                "-").isdigit() else default
+                "-").isascii() and str(value).lstrip("-").isdigit() else default
         level = user_power_level(version, user_id, pl.pdu if pl else None,
                                  create.pdu if create else None)
         return level >= required

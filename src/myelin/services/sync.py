@@ -107,7 +107,7 @@ class SyncService:
         """GET /user/{userId}/filter/{filterId}"""
         if user_id != viewer.user_id:
             raise Forbidden("You can only read your own filters")
-        if not filter_id.isdigit():
+        if not (filter_id.isascii() and filter_id.isdigit()) or len(filter_id) > 18:
             raise NotFound("No such filter")
         async with self._db.read() as conn:
             found = await sync_repo.get_filter(conn, user_id, int(filter_id))

@@ -9,7 +9,7 @@ from typing import Any
 import asyncpg
 
 from myelin.storage.database import Database, Row, run_callbacks
-from myelin.storage.errors import Conflict
+from myelin.storage.errors import Conflict, InvalidText
 
 
 def _status_count(status: str) -> int:
@@ -28,25 +28,38 @@ class PostgresConnection:
         self._after: list[Callable[[], None]] = []
 
     async def fetch(self, sql: str, *args: Any) -> list[Row]:
-        return list(await self._conn.fetch(sql, *args))
+        try:
+            return list(await self._conn.fetch(sql, *args))
+        except asyncpg.CharacterNotInRepertoireError as e:
+            raise InvalidText(str(e)) from e
 
     async def fetchrow(self, sql: str, *args: Any) -> Row | None:
-        return await self._conn.fetchrow(sql, *args)
+        try:
+            return await self._conn.fetchrow(sql, *args)
+        except asyncpg.CharacterNotInRepertoireError as e:
+            raise InvalidText(str(e)) from e
 
     async def fetchval(self, sql: str, *args: Any) -> Any:
-        return await self._conn.fetchval(sql, *args)
+        try:
+            return await self._conn.fetchval(sql, *args)
+        except asyncpg.CharacterNotInRepertoireError as e:
+            raise InvalidText(str(e)) from e
 
     async def execute(self, sql: str, *args: Any) -> int:
         try:
             return _status_count(await self._conn.execute(sql, *args))
         except asyncpg.UniqueViolationError as e:
             raise Conflict(str(e)) from e
+        except asyncpg.CharacterNotInRepertoireError as e:
+            raise InvalidText(str(e)) from e
 
     async def executemany(self, sql: str, args: Sequence[Sequence[Any]]) -> None:
         try:
             await self._conn.executemany(sql, args)
         except asyncpg.UniqueViolationError as e:
             raise Conflict(str(e)) from e
+        except asyncpg.CharacterNotInRepertoireError as e:
+            raise InvalidText(str(e)) from e
 
     async def executescript(self, script: str) -> None:
         await self._conn.execute(script)
