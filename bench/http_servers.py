@@ -68,43 +68,42 @@ async def drive(url: str, path: str, headers: dict[str, str]) -> tuple[float, fl
             latencies[int(len(latencies) * 0.99)] * 1000)
 
 
-async def main() -> None:
+async def main(config: Path) -> None:
+    results: dict[str, list[tuple[float, float, float]]] = {}
+    for _round in range(2):
+        for kind in ("uvicorn", "granian"):
+            port = free_port()
+            proc = start(kind, config, port)
+            url = f"http://127.0.0.1:{port}"
+            async with aiohttp.ClientSession() as s:
+                for _ in range(200):
+                    try:
+                        async with s.get(url + "/_matrix/client/versions") as r:
+                            if r.status == 200:
+                                break
+                    except aiohttp.ClientError:
+                        await asyncio.sleep(0.05)
+                async with s.post(url + "/_matrix/client/v3/register", json={
+                        "username": f"u{kind}{_round}", "password": "benchmark pw",
+                        "auth": {"type": "m.login.dummy"}}) as r:
+                    token = (await r.json())["access_token"]
+            for path, headers in (("/_matrix/client/versions", {}),
+                                  ("/_matrix/client/v3/account/whoami",
+                                   {"Authorization": f"Bearer {token}"})):
+                results.setdefault(f"{kind} {path}", []).append(
+                    await drive(url, path, headers))
+            proc.terminate()
+            proc.wait(10)
+    for name, runs in results.items():
+        rps = statistics.mean(r[0] for r in runs)
+        p50 = statistics.mean(r[1] for r in runs)
+        p99 = statistics.mean(r[2] for r in runs)
+        print(f"{name:50s} {rps:8.0f} req/s  p50 {p50:6.2f} ms  p99 {p99:6.2f} ms")
+
+
+if __name__ == "__main__":
     with tempfile.TemporaryDirectory() as tmp:
         subprocess.run([sys.executable, "-m", "myelin", "generate-config", "--server-name",
                         "localhost", "--data-dir", tmp, "--enable-registration",
                         "--disable-rate-limits"], check=True, capture_output=True)
-        config = Path(tmp) / "myelin.yaml"
-        results: dict[str, list[tuple[float, float, float]]] = {}
-        for _round in range(2):
-            for kind in ("uvicorn", "granian"):
-                port = free_port()
-                proc = start(kind, config, port)
-                url = f"http://127.0.0.1:{port}"
-                async with aiohttp.ClientSession() as s:
-                    for _ in range(200):
-                        try:
-                            async with s.get(url + "/_matrix/client/versions") as r:
-                                if r.status == 200:
-                                    break
-                        except aiohttp.ClientError:
-                            await asyncio.sleep(0.05)
-                    async with s.post(url + "/_matrix/client/v3/register", json={
-                            "username": f"u{kind}{_round}", "password": "benchmark pw",
-                            "auth": {"type": "m.login.dummy"}}) as r:
-                        token = (await r.json())["access_token"]
-                for path, headers in (("/_matrix/client/versions", {}),
-                                      ("/_matrix/client/v3/account/whoami",
-                                       {"Authorization": f"Bearer {token}"})):
-                    results.setdefault(f"{kind} {path}", []).append(
-                        await drive(url, path, headers))
-                proc.terminate()
-                proc.wait(10)
-        for name, runs in results.items():
-            rps = statistics.mean(r[0] for r in runs)
-            p50 = statistics.mean(r[1] for r in runs)
-            p99 = statistics.mean(r[2] for r in runs)
-            print(f"{name:50s} {rps:8.0f} req/s  p50 {p50:6.2f} ms  p99 {p99:6.2f} ms")
-
-
-if __name__ == "__main__":
-    asyncio.run(main())
+        asyncio.run(main(Path(tmp) / "myelin.yaml"))
