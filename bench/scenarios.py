@@ -5,6 +5,7 @@ Users come from a per-server pool (registered on demand, reused across scenarios
 dedicated to a scenario where the scenario's numbers depend on what else the user is in.
 """
 
+import abc
 import asyncio
 import statistics
 import time
@@ -81,23 +82,23 @@ class ServerContext:
         return self.dedicated[role]
 
 
-class Scenario:
+class Scenario(abc.ABC):
     """Base class: a named measurement with setup, rounds and summary."""
 
     name = ""
     description = ""
     endpoints: tuple[tuple[str, str], ...] = ()
 
-    async def setup(self, ctx: ServerContext, deadline: float) -> None:
-        """Unmeasured preparation, once per server."""
+    async def setup(self, ctx: ServerContext, deadline: float) -> None:  # noqa: B027
+        """Unmeasured preparation, once per server (none by default)."""
 
+    @abc.abstractmethod
     async def run(self, ctx: ServerContext, round_no: int, deadline: float) -> RoundResult:
         """One measured round."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def summarize(self, rounds: list[RoundResult], sizes: Sizes) -> list[Metric]:
         """Metrics over all rounds of one server."""
-        raise NotImplementedError
 
 
 class Register(Scenario):

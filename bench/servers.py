@@ -6,6 +6,7 @@ open registration, raised rate limits). Myelin is run through its own CLI from t
 repository's ``.venv``. With ``--postgres`` each gets a fresh database, dropped at the end.
 """
 
+import abc
 import asyncio
 import json
 import os
@@ -160,7 +161,7 @@ def ensure_synapse(venv: Path, postgres: bool, log: Path) -> str:
 # --- servers ---------------------------------------------------------------------------
 
 
-class Server:
+class Server(abc.ABC):
     """A homeserver process under test, on a loopback port with its own data directory."""
 
     label = "server"
@@ -191,9 +192,9 @@ class Server:
         code = self.proc.poll() if self.proc else None
         return f"exited with code {code}: {_tail(self.log_path, 3)}"
 
+    @abc.abstractmethod
     def prepare(self) -> list[str]:
         """Write the configuration; return the command that runs the server."""
-        raise NotImplementedError
 
     def _spawn(self, cmd: list[str], env: dict[str, str] | None = None) -> None:
         """Start the server in its own process group with output to its log file."""
