@@ -74,6 +74,8 @@ class RoomService:
         self._aggregations = aggregations
         self._default_version = default_room_version
         self.server_name = engine.server_name
+        self._joined: dict[str, tuple[str, ...]] = {}
+        engine.add_listener(self._forget_memberships)
 
     # --- helpers -----------------------------------------------------------------------------
 
@@ -293,8 +295,22 @@ class RoomService:
         return room_id
 
     async def joined_rooms(self, user_id: str) -> list[str]:
+        """The user's joined rooms, cached in memory and dropped whenever a membership event
+        about the user is persisted (every such event goes through the engine)."""
+        cached = self._joined.get(user_id)
+        if cached is not None:
+            return list(cached)
         async with self._db.read() as conn:
-            return await repo.rooms_of_user(conn, user_id, "join")
+            rooms = await repo.rooms_of_user(conn, user_id, "join")
+        self._joined[user_id] = tuple(rooms)
+        if len(self._joined) > 100_000:
+            self._joined.pop(next(iter(self._joined)))
+        return rooms
+
+    def _forget_memberships(self, events: list[StoredEvent]) -> None:
+        for event in events:
+            if event.type == "m.room.member" and event.state_key:
+                self._joined.pop(event.state_key, None)
 
     # --- sending -----------------------------------------------------------------------------
 

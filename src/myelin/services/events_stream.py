@@ -148,9 +148,7 @@ class EventStream:
             await self._rooms.state(viewer, room_id)  # raises unless the viewer may peek
         deadline = self._clock.monotonic() + max(0, timeout_ms) / 1000
         while True:
-            async with self._db.read() as conn:
-                keys = [room_id] if room_id else await repo.rooms_of_user(
-                    conn, viewer.user_id, "join")
+            keys = [room_id] if room_id else await self._rooms.joined_rooms(viewer.user_id)
             waiter = self._notifier.register([*keys, viewer.user_id])
             try:
                 until = self._stream.current

@@ -145,8 +145,7 @@ class SyncService:
         wait = since_token is not None and not full_state and timeout_ms > 0
         deadline = self._clock.monotonic() + timeout_ms / 1000
         while True:
-            async with self._db.read() as conn:
-                keys = await rooms_repo.rooms_of_user(conn, viewer.user_id, "join")
+            keys = await self._rooms.joined_rooms(viewer.user_id)
             # Register before sampling: a commit after this point wakes us.
             waiter = self._notifier.register(
                 [*keys, viewer.user_id, device_key(viewer.user_id, viewer.device_id or "")])
