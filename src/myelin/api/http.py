@@ -19,6 +19,7 @@ from urllib.parse import unquote
 import msgspec
 
 from myelin.protocol.errors import MissingParam, NotJson, ProtocolError
+from myelin.rooms.service import Viewer
 from myelin.services.auth import Requester
 
 T = TypeVar("T")
@@ -189,6 +190,12 @@ def endpoints_of(group: object) -> list[tuple[EndpointSpec, Handler]]:
         for spec in getattr(fn, "__myelin_endpoints__", []):
             found.append((spec, getattr(group, name)))
     return found
+
+
+def viewer_of(req: Request) -> Viewer:
+    """The room layer's view of the authenticated requester."""
+    user = req.user
+    return Viewer(user.user_id, user.device_id, user.suspended, user.is_guest)
 
 
 def unquote_segment(segment: str) -> str:

@@ -27,6 +27,7 @@ from myelin.protocol.visibility import normalise_visibility
 from myelin.rooms.aggregations import BundledAggregations
 from myelin.rooms.create import CreateRoomRequest, create_room
 from myelin.rooms.engine import Draft, RoomEngine, StoredEvent, TxnKey
+from myelin.rooms.permissions import current_power_levels
 from myelin.rooms.serialize import to_client_events
 from myelin.rooms.visibility import filter_visible
 from myelin.storage.database import Database
@@ -108,15 +109,18 @@ class RoomService:
                 return event.stream
         raise Forbidden("You are not a member of this room")
 
+    async def _room_of_alias(self, alias: str) -> str:
+        if not is_valid_room_alias(alias):
+            raise InvalidParam("Invalid room alias")
+        async with self._db.read() as conn:
+            found = await repo.get_alias(conn, alias)
+        if found is None:
+            raise NotFound("Room alias not found")
+        return found[0]
+
     async def resolve_room(self, room_id_or_alias: str) -> str:
         if room_id_or_alias.startswith("#"):
-            if not is_valid_room_alias(room_id_or_alias):
-                raise InvalidParam("Invalid room alias")
-            async with self._db.read() as conn:
-                found = await repo.get_alias(conn, room_id_or_alias)
-            if found is None:
-                raise NotFound("Room alias not found")
-            return found[0]
+            return await self._room_of_alias(room_id_or_alias)
         if not room_id_or_alias.startswith("!"):
             raise InvalidParam("Expected a room ID or alias")
         return room_id_or_alias
@@ -205,8 +209,6 @@ class RoomService:
         join rules allow, a local member with the power to invite vouches for the join
         (``join_authorised_via_users_server``). Returns None when the rule does not apply or
         no condition holds (the auth rules then refuse the join)."""
-        from myelin.protocol.auth.power_levels import PowerLevels
-
         version = await self.engine.room_version(room_id)
         rules = await self.engine.current_state_event(room_id, "m.room.join_rules")
         if version is None or rules is None or not version.authorization.restricted_join_rule:
@@ -230,9 +232,8 @@ class RoomService:
             if not satisfied:
                 return None
             member_ids = await repo.member_event_ids(conn, room_id, ("join",))
-        pl = await self.engine.current_state_event(room_id, "m.room.power_levels")
-        create = await self.engine.current_state_event(room_id, "m.room.create")
-        levels = PowerLevels(version, pl.pdu if pl else None, create.pdu if create else None)
+        levels = await current_power_levels(self.engine, room_id)
+        assert levels is not None
         members = await self.engine.get_events(member_ids)
         candidates = [e.state_key for e in members.values() if e.state_key
                       and e.state_key.endswith(f":{self.server_name}")
@@ -363,24 +364,9 @@ class RoomService:
             return
         if viewer.suspended:
             raise UserSuspended("You cannot redact others' events while suspended.")
-        if not await self._has_power(viewer.user_id, room_id, "redact", default=50):
+        levels = await current_power_levels(self.engine, room_id)
+        if levels is None or levels.user_level(viewer.user_id) < levels.redact_level:
             raise Forbidden("You may not redact other users' events")
-
-    async def _has_power(self, user_id: str, room_id: str, action: str, *, default: int) -> bool:
-        from myelin.protocol.auth.power_levels import user_power_level
-
-        version = await self.engine.room_version(room_id)
-        assert version is not None
-        pl = await self.engine.current_state_event(room_id, "m.room.power_levels")
-        create = await self.engine.current_state_event(room_id, "m.room.create")
-        required = default
-        if pl is not None:
-            value = pl.content.get(action, default)
-            required = int(value) if isinstance(value, int | str) and str(value).lstrip(
-                "-").isascii() and str(value).lstrip("-").isdigit() else default
-        level = user_power_level(version, user_id, pl.pdu if pl else None,
-                                 create.pdu if create else None)
-        return level >= required
 
     async def redact(self, viewer: Viewer, room_id: str, event_id: str, reason: str | None,
                      txn: TxnKey | None) -> str:
@@ -604,13 +590,7 @@ class RoomService:
                                 status_hint=409) from None
 
     async def get_alias(self, alias: str) -> dict[str, Any]:
-        if not is_valid_room_alias(alias):
-            raise InvalidParam("Invalid room alias")
-        async with self._db.read() as conn:
-            found = await repo.get_alias(conn, alias)
-        if found is None:
-            raise NotFound("Room alias not found")
-        return {"room_id": found[0], "servers": [self.server_name]}
+        return {"room_id": await self._room_of_alias(alias), "servers": [self.server_name]}
 
     async def delete_alias(self, viewer: Viewer, alias: str, *, is_admin: bool) -> None:
         async with self._db.read() as conn:
@@ -618,8 +598,9 @@ class RoomService:
         if found is None:
             raise NotFound("Room alias not found")
         room_id, creator = found
-        if creator != viewer.user_id and not is_admin and not await self._has_power(
-                viewer.user_id, room_id, "state_default", default=50):
+        levels = await current_power_levels(self.engine, room_id)
+        if creator != viewer.user_id and not is_admin and (
+                levels is None or levels.user_level(viewer.user_id) < levels.content.state_default):
             raise Forbidden("You may not remove this alias")
         async with self._db.transaction() as txn:
             await repo.delete_alias(txn, alias)

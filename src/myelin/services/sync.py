@@ -45,6 +45,7 @@ _decode = msgspec.json.Decoder().decode
 STRIPPED_TYPES = ("m.room.create", "m.room.join_rules", "m.room.name", "m.room.avatar",
                   "m.room.canonical_alias", "m.room.encryption", "m.room.topic")
 MAX_HEROES = 5
+TOP_DEPTH = 2**62
 SCAN_BATCH = 100
 MAX_SCAN_BATCHES = 10
 
@@ -295,11 +296,8 @@ class SyncService:
         batch = max(limit + 1, SCAN_BATCH) if narrowing else limit + 1
         chosen: list[StoredEvent] = []
         more = False
-        async with self._db.read() as conn:
-            room = await rooms_repo.get_room(conn, room_id)
-        if room is None:
-            return _Timeline([], False)
-        cursor = (room.head_depth + 1, 0)
+        # Start above any depth: the window bounds the query by stream position anyway.
+        cursor = (TOP_DEPTH, 0)
         lower = -1 if since_pos is None else since_pos
         for _ in range(MAX_SCAN_BATCHES):
             async with self._db.read() as conn:

@@ -4,15 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from myelin.api.http import Request, endpoint
-from myelin.rooms.service import Viewer
+from myelin.api.http import Request, endpoint, viewer_of
 from myelin.services.events_stream import EventStream
 
 MAX_TIMEOUT_MS = 120_000
 
-
-def _viewer(req: Request) -> Viewer:
-    return Viewer(req.user.user_id, req.user.device_id, req.user.suspended)
 
 
 class EventStreamEndpoints:
@@ -24,7 +20,7 @@ class EventStreamEndpoints:
         """GET /_matrix/client/v3/initialSync (deprecated)"""
         limit = req.query_int("limit", 10, minimum=0, maximum=1000)
         assert limit is not None
-        return await self._stream.initial_sync(_viewer(req), limit=limit,
+        return await self._stream.initial_sync(viewer_of(req), limit=limit,
                                                archived=req.query_bool("archived"))
 
     @endpoint("GET", "/events", rate_limit="client", allow_guest=True)
@@ -32,15 +28,15 @@ class EventStreamEndpoints:
         """GET /_matrix/client/v3/events (deprecated): long-polls for new events."""
         timeout = req.query_int("timeout", 30_000, minimum=0, maximum=MAX_TIMEOUT_MS)
         assert timeout is not None
-        return await self._stream.events(_viewer(req), from_token=req.query_str("from"),
+        return await self._stream.events(viewer_of(req), from_token=req.query_str("from"),
                                          timeout_ms=timeout, room_id=req.query_str("room_id"))
 
     @endpoint("GET", "/events/{eventId}", rate_limit="client", allow_guest=True)
     async def event(self, req: Request) -> dict[str, Any]:
         """GET /_matrix/client/v3/events/{eventId} (deprecated)"""
-        return await self._stream.get_event(_viewer(req), req.param("eventId"))
+        return await self._stream.get_event(viewer_of(req), req.param("eventId"))
 
     @endpoint("GET", "/rooms/{roomId}/initialSync", rate_limit="client", allow_guest=True)
     async def room_initial_sync(self, req: Request) -> dict[str, Any]:
         """GET /_matrix/client/v3/rooms/{roomId}/initialSync (deprecated)"""
-        return await self._stream.room_initial_sync(_viewer(req), req.param("roomId"))
+        return await self._stream.room_initial_sync(viewer_of(req), req.param("roomId"))

@@ -6,20 +6,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from myelin.api.http import LEGACY_AND_V3, V1, Request, endpoint
+from myelin.api.http import LEGACY_AND_V3, V1, Request, endpoint, viewer_of
 from myelin.protocol.errors import InvalidParam, MissingParam
 from myelin.rooms.context import EventContextService, parse_context_filter
 from myelin.rooms.relations import RelationsService
-from myelin.rooms.service import Viewer
 
 RELATIONS_DEFAULT_LIMIT = 20
 THREADS_DEFAULT_LIMIT = 20
 CONTEXT_DEFAULT_LIMIT = 10  # event_context.yaml
 MAX_LIMIT = 100
 
-
-def _viewer(req: Request) -> Viewer:
-    return Viewer(req.user.user_id, req.user.device_id, req.user.suspended)
 
 
 def _direction(req: Request, default: str | None) -> str:
@@ -47,7 +43,7 @@ class RelationsEndpoints:
         assert limit is not None
         recurse = req.query_bool("recurse") if req.query_str("recurse") is not None else None
         return await self._relations.relations(
-            _viewer(req), req.param("roomId"), req.param("eventId"),
+            viewer_of(req), req.param("roomId"), req.param("eventId"),
             rel_type=req.path_params.get("relType"), event_type=req.path_params.get("eventType"),
             from_token=req.query_str("from"), to_token=req.query_str("to"), limit=limit,
             direction=_direction(req, "b"), recurse=recurse)
@@ -61,7 +57,7 @@ class RelationsEndpoints:
             raise InvalidParam("include must be 'all' or 'participated'")
         limit = req.query_int("limit", THREADS_DEFAULT_LIMIT, minimum=1, maximum=MAX_LIMIT)
         assert limit is not None
-        return await self._relations.threads(_viewer(req), req.param("roomId"),
+        return await self._relations.threads(viewer_of(req), req.param("roomId"),
                                              include=include, from_token=req.query_str("from"),
                                              limit=limit)
 
@@ -73,7 +69,7 @@ class RelationsEndpoints:
         limit = req.query_int("limit", CONTEXT_DEFAULT_LIMIT, minimum=0, maximum=MAX_LIMIT)
         assert limit is not None
         return await self._context.context(
-            _viewer(req), req.param("roomId"), req.param("eventId"), limit=limit,
+            viewer_of(req), req.param("roomId"), req.param("eventId"), limit=limit,
             event_filter=parse_context_filter(req.query_str("filter")))
 
     @endpoint("GET", "/rooms/{roomId}/timestamp_to_event", versions=V1, rate_limit="client")
@@ -82,5 +78,5 @@ class RelationsEndpoints:
         ts = req.query_int("ts")
         if ts is None:
             raise MissingParam("Missing query parameter 'ts'")
-        return await self._context.timestamp_to_event(_viewer(req), req.param("roomId"), ts,
+        return await self._context.timestamp_to_event(viewer_of(req), req.param("roomId"), ts,
                                                       _direction(req, None))

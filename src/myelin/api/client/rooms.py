@@ -9,12 +9,12 @@ from typing import Any
 
 import msgspec
 
-from myelin.api.http import Request, endpoint
+from myelin.api.http import Request, endpoint, viewer_of
 from myelin.protocol.errors import InvalidParam, ProtocolError
 from myelin.protocol.sync.filters import parse_room_event_filter
 from myelin.rooms.create import CreateRoomRequest
 from myelin.rooms.engine import TxnKey
-from myelin.rooms.service import RoomService, Viewer
+from myelin.rooms.service import RoomService
 
 
 class CreateRoomBody(msgspec.Struct):
@@ -53,9 +53,6 @@ class AliasBody(msgspec.Struct):
     room_id: str
 
 
-def _viewer(req: Request) -> Viewer:
-    return Viewer(req.user.user_id, req.user.device_id, req.user.suspended, req.user.is_guest)
-
 
 class RoomEndpoints:
     def __init__(self, *, rooms: RoomService) -> None:
@@ -68,7 +65,7 @@ class RoomEndpoints:
         if body.invite_3pid:
             raise ProtocolError("Third-party invites need an identity server, which this "
                                 "server does not use", errcode="M_UNKNOWN", status_hint=400)
-        room_id = await self._rooms.create(_viewer(req), CreateRoomRequest(
+        room_id = await self._rooms.create(viewer_of(req), CreateRoomRequest(
             creator=req.user.user_id, visibility=body.visibility, preset=body.preset,
             name=body.name, topic=body.topic, room_alias_name=body.room_alias_name,
             invite=list(body.invite), initial_state=list(body.initial_state),
@@ -83,21 +80,21 @@ class RoomEndpoints:
     async def join_by_id(self, req: Request) -> dict[str, Any]:
         """POST /_matrix/client/v3/rooms/{roomId}/join"""
         body = req.model(ReasonBody)
-        return {"room_id": await self._rooms.join(_viewer(req), req.param("roomId"),
+        return {"room_id": await self._rooms.join(viewer_of(req), req.param("roomId"),
                                                   body.reason)}
 
     @endpoint("POST", "/join/{roomIdOrAlias}", rate_limit="client")
     async def join(self, req: Request) -> dict[str, Any]:
         """POST /_matrix/client/v3/join/{roomIdOrAlias}"""
         body = req.model(ReasonBody)
-        return {"room_id": await self._rooms.join(_viewer(req), req.param("roomIdOrAlias"),
+        return {"room_id": await self._rooms.join(viewer_of(req), req.param("roomIdOrAlias"),
                                                   body.reason)}
 
     @endpoint("POST", "/knock/{roomIdOrAlias}", rate_limit="client")
     async def knock(self, req: Request) -> dict[str, Any]:
         """POST /_matrix/client/v3/knock/{roomIdOrAlias}"""
         body = req.model(ReasonBody)
-        return {"room_id": await self._rooms.knock(_viewer(req), req.param("roomIdOrAlias"),
+        return {"room_id": await self._rooms.knock(viewer_of(req), req.param("roomIdOrAlias"),
                                                    body.reason)}
 
     @endpoint("POST", "/rooms/{roomId}/invite", rate_limit="client")
@@ -109,41 +106,41 @@ class RoomEndpoints:
                 raise ProtocolError("Third-party invites need an identity server, which this "
                                     "server does not use", errcode="M_UNKNOWN", status_hint=400)
             raise ProtocolError("Missing user_id", errcode="M_BAD_JSON")
-        await self._rooms.invite(_viewer(req), req.param("roomId"), body.user_id, body.reason)
+        await self._rooms.invite(viewer_of(req), req.param("roomId"), body.user_id, body.reason)
         return {}
 
     @endpoint("POST", "/rooms/{roomId}/leave", rate_limit="client", allow_guest=True)
     async def leave(self, req: Request) -> dict[str, Any]:
         """POST /_matrix/client/v3/rooms/{roomId}/leave"""
         body = req.model(ReasonBody)
-        await self._rooms.leave(_viewer(req), req.param("roomId"), body.reason)
+        await self._rooms.leave(viewer_of(req), req.param("roomId"), body.reason)
         return {}
 
     @endpoint("POST", "/rooms/{roomId}/forget", rate_limit="client", allow_guest=True)
     async def forget(self, req: Request) -> dict[str, Any]:
         """POST /_matrix/client/v3/rooms/{roomId}/forget"""
-        await self._rooms.forget(_viewer(req), req.param("roomId"))
+        await self._rooms.forget(viewer_of(req), req.param("roomId"))
         return {}
 
     @endpoint("POST", "/rooms/{roomId}/kick", rate_limit="client")
     async def kick(self, req: Request) -> dict[str, Any]:
         """POST /_matrix/client/v3/rooms/{roomId}/kick"""
         body = req.model(TargetBody)
-        await self._rooms.kick(_viewer(req), req.param("roomId"), body.user_id, body.reason)
+        await self._rooms.kick(viewer_of(req), req.param("roomId"), body.user_id, body.reason)
         return {}
 
     @endpoint("POST", "/rooms/{roomId}/ban", rate_limit="client")
     async def ban(self, req: Request) -> dict[str, Any]:
         """POST /_matrix/client/v3/rooms/{roomId}/ban"""
         body = req.model(TargetBody)
-        await self._rooms.ban(_viewer(req), req.param("roomId"), body.user_id, body.reason)
+        await self._rooms.ban(viewer_of(req), req.param("roomId"), body.user_id, body.reason)
         return {}
 
     @endpoint("POST", "/rooms/{roomId}/unban", rate_limit="client")
     async def unban(self, req: Request) -> dict[str, Any]:
         """POST /_matrix/client/v3/rooms/{roomId}/unban"""
         body = req.model(TargetBody)
-        await self._rooms.unban(_viewer(req), req.param("roomId"), body.user_id, body.reason)
+        await self._rooms.unban(viewer_of(req), req.param("roomId"), body.user_id, body.reason)
         return {}
 
     @endpoint("GET", "/joined_rooms", rate_limit="client", allow_guest=True)
@@ -155,14 +152,14 @@ class RoomEndpoints:
     async def members(self, req: Request) -> dict[str, Any]:
         """GET /_matrix/client/v3/rooms/{roomId}/members"""
         chunk = await self._rooms.members(
-            _viewer(req), req.param("roomId"), membership=req.query_str("membership"),
+            viewer_of(req), req.param("roomId"), membership=req.query_str("membership"),
             not_membership=req.query_str("not_membership"), at=req.query_str("at"))
         return {"chunk": chunk}
 
     @endpoint("GET", "/rooms/{roomId}/joined_members", rate_limit="client", allow_guest=True)
     async def joined_members(self, req: Request) -> dict[str, Any]:
         """GET /_matrix/client/v3/rooms/{roomId}/joined_members"""
-        return await self._rooms.joined_members(_viewer(req), req.param("roomId"))
+        return await self._rooms.joined_members(viewer_of(req), req.param("roomId"))
 
     # --- sending -------------------------------------------------------------------------------
 
@@ -180,7 +177,7 @@ class RoomEndpoints:
         if cached is not None:
             return cached
         content = req.json()
-        event_id = await self._rooms.send(_viewer(req), req.param("roomId"),
+        event_id = await self._rooms.send(viewer_of(req), req.param("roomId"),
                                           req.param("eventType"), content, key)
         return {"event_id": event_id}
 
@@ -191,7 +188,7 @@ class RoomEndpoints:
         if cached is not None:
             return cached
         body = req.model(ReasonBody)
-        event_id = await self._rooms.redact(_viewer(req), req.param("roomId"),
+        event_id = await self._rooms.redact(viewer_of(req), req.param("roomId"),
                                             req.param("eventId"), body.reason, key)
         return {"event_id": event_id}
 
@@ -203,7 +200,7 @@ class RoomEndpoints:
         key with or without the trailing slash)"""
         content = req.json()
         event_id = await self._rooms.send_state(
-            _viewer(req), req.param("roomId"), req.param("eventType"),
+            viewer_of(req), req.param("roomId"), req.param("eventType"),
             req.path_params.get("stateKey", ""), content)
         return {"event_id": event_id}
 
@@ -212,7 +209,7 @@ class RoomEndpoints:
     @endpoint("GET", "/rooms/{roomId}/state", rate_limit="client", allow_guest=True)
     async def state(self, req: Request) -> list[dict[str, Any]]:
         """GET /_matrix/client/v3/rooms/{roomId}/state"""
-        return await self._rooms.state(_viewer(req), req.param("roomId"))
+        return await self._rooms.state(viewer_of(req), req.param("roomId"))
 
     @endpoint("GET", "/rooms/{roomId}/state/{eventType}/{stateKey}", rate_limit="client",
               allow_guest=True)
@@ -220,17 +217,17 @@ class RoomEndpoints:
     async def state_event(self, req: Request) -> dict[str, Any]:
         """GET /_matrix/client/v3/rooms/{roomId}/state/{eventType}/{stateKey}: the content, or
         the whole event with ?format=event"""
-        event = await self._rooms.state_event(_viewer(req), req.param("roomId"),
+        event = await self._rooms.state_event(viewer_of(req), req.param("roomId"),
                                               req.param("eventType"),
                                               req.path_params.get("stateKey", ""))
         if req.query_str("format") == "event":
-            return (await self._rooms.serialize([event], _viewer(req)))[0]
+            return (await self._rooms.serialize([event], viewer_of(req)))[0]
         return event.content
 
     @endpoint("GET", "/rooms/{roomId}/event/{eventId}", rate_limit="client", allow_guest=True)
     async def event(self, req: Request) -> dict[str, Any]:
         """GET /_matrix/client/v3/rooms/{roomId}/event/{eventId}"""
-        return await self._rooms.get_event(_viewer(req), req.param("roomId"),
+        return await self._rooms.get_event(viewer_of(req), req.param("roomId"),
                                            req.param("eventId"))
 
     @endpoint("GET", "/rooms/{roomId}/messages", rate_limit="client", allow_guest=True)
@@ -249,7 +246,7 @@ class RoomEndpoints:
             except msgspec.DecodeError:
                 raise ProtocolError("filter is not valid JSON", errcode="M_NOT_JSON") from None
         return await self._rooms.messages(
-            _viewer(req), req.param("roomId"), from_token=req.query_str("from"),
+            viewer_of(req), req.param("roomId"), from_token=req.query_str("from"),
             direction=direction, limit=limit, to_token=req.query_str("to"),
             event_filter=event_filter)
 
@@ -259,7 +256,7 @@ class RoomEndpoints:
     async def put_alias(self, req: Request) -> dict[str, Any]:
         """PUT /_matrix/client/v3/directory/room/{roomAlias}"""
         body = req.model(AliasBody)
-        await self._rooms.put_alias(_viewer(req), req.param("roomAlias"), body.room_id)
+        await self._rooms.put_alias(viewer_of(req), req.param("roomAlias"), body.room_id)
         return {}
 
     @endpoint("GET", "/directory/room/{roomAlias}", rate_limit="client", allow_guest=True)
@@ -270,11 +267,11 @@ class RoomEndpoints:
     @endpoint("DELETE", "/directory/room/{roomAlias}", rate_limit="client")
     async def delete_alias(self, req: Request) -> dict[str, Any]:
         """DELETE /_matrix/client/v3/directory/room/{roomAlias}"""
-        await self._rooms.delete_alias(_viewer(req), req.param("roomAlias"),
+        await self._rooms.delete_alias(viewer_of(req), req.param("roomAlias"),
                                        is_admin=req.user.is_admin)
         return {}
 
     @endpoint("GET", "/rooms/{roomId}/aliases", rate_limit="client", allow_guest=True)
     async def aliases(self, req: Request) -> dict[str, Any]:
         """GET /_matrix/client/v3/rooms/{roomId}/aliases"""
-        return {"aliases": await self._rooms.room_aliases(_viewer(req), req.param("roomId"))}
+        return {"aliases": await self._rooms.room_aliases(viewer_of(req), req.param("roomId"))}

@@ -4,16 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from myelin.api.http import Request, endpoint
+from myelin.api.http import Request, endpoint, viewer_of
 from myelin.protocol.errors import InvalidParam
-from myelin.rooms.service import Viewer
 from myelin.services.sync import SyncService
 
 MAX_TIMEOUT_MS = 120_000
 
-
-def _viewer(req: Request) -> Viewer:
-    return Viewer(req.user.user_id, req.user.device_id, req.user.suspended)
 
 
 class SyncEndpoints:
@@ -28,7 +24,7 @@ class SyncEndpoints:
         presence = req.query_str("set_presence", "online")
         if presence not in ("online", "offline", "unavailable"):
             raise InvalidParam("set_presence must be online, offline or unavailable")
-        viewer = _viewer(req)
+        viewer = viewer_of(req)
         sync_filter = await self._sync.resolve_filter(viewer, req.query_str("filter"))
         return await self._sync.sync(viewer, since=req.query_str("since"), timeout_ms=timeout,
                                      full_state=req.query_bool("full_state"),
@@ -38,11 +34,11 @@ class SyncEndpoints:
     @endpoint("POST", "/user/{userId}/filter", rate_limit="client", allow_guest=True)
     async def upload_filter(self, req: Request) -> dict[str, Any]:
         """POST /_matrix/client/v3/user/{userId}/filter"""
-        filter_id = await self._sync.upload_filter(_viewer(req), req.param("userId"), req.json())
+        filter_id = await self._sync.upload_filter(viewer_of(req), req.param("userId"), req.json())
         return {"filter_id": filter_id}
 
     @endpoint("GET", "/user/{userId}/filter/{filterId}", rate_limit="client", allow_guest=True)
     async def get_filter(self, req: Request) -> dict[str, Any]:
         """GET /_matrix/client/v3/user/{userId}/filter/{filterId}"""
-        return await self._sync.get_filter(_viewer(req), req.param("userId"),
+        return await self._sync.get_filter(viewer_of(req), req.param("userId"),
                                            req.param("filterId"))
